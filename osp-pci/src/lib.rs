@@ -1,0 +1,3 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![deny(missing_docs)]
