@@ -136,7 +136,7 @@ mod tests {
         assert_eq!(mmio.read32(12), 0x1122_3344);
         assert_eq!(mmio.read64(8), 0x1122_3344_5566_7788);
         assert_eq!(mmio.modify32(4, |v| v & 0xffff), 0xbeef);
-        drop(mmio);
+        let _ = mmio;
         assert_eq!(backing[1], 0xbeef);
     }
 
@@ -151,7 +151,7 @@ mod tests {
         mmio.write32(16, 1);
         mmio.write32(usize::MAX, 1);
         mmio.write32(1, 1);
-        drop(mmio);
+        let _ = mmio;
         assert_eq!(backing, [0; 4]);
     }
 }
