@@ -1,0 +1,138 @@
+//! The COM1 console: a polled 16550 UART (National Semiconductor PC16550D datasheet: THR/RBR at
+//! +0, IER +1, FCR +2, LCR +3, MCR +4, LSR +5 with THRE = bit 5; divisor latch when LCR.DLAB).
+
+use core::fmt;
+
+use osp_hal::PortIo;
+
+use crate::arch::Ports;
+
+/// COM1's I/O base.
+pub const COM1: u16 = 0x3F8;
+
+const THR: u16 = 0;
+const IER: u16 = 1;
+const FCR: u16 = 2;
+const LCR: u16 = 3;
+const MCR: u16 = 4;
+const LSR: u16 = 5;
+const LSR_THRE: u8 = 1 << 5;
+const LCR_DLAB: u8 = 1 << 7;
+const LCR_8N1: u8 = 0x03;
+/// 115200 baud from the 1.8432 MHz clock.
+const DIVISOR_115200: u16 = 1;
+/// How many LSR polls a byte may wait for the transmitter (about 1 ms of port reads): an absent
+/// or stuck UART slows the console down, it never hangs it.
+const TX_POLLS: u32 = 20_000;
+
+/// A 16550 on a port base. Stateless: every handle to the same base drives the same UART, which
+/// lets the exception path print without taking any lock.
+#[derive(Debug, Clone, Copy)]
+pub struct Uart {
+    base: u16,
+}
+
+impl Uart {
+    /// The UART at `base`, not yet initialised.
+    pub const fn new(base: u16) -> Self {
+        Self { base }
+    }
+
+    /// 115200 8N1, FIFOs on, interrupts off.
+    pub fn init(&self) {
+        let mut p = Ports;
+        p.write8(self.base + IER, 0);
+        p.write8(self.base + LCR, LCR_DLAB);
+        p.write8(self.base, (DIVISOR_115200 & 0xff) as u8);
+        p.write8(self.base + IER, (DIVISOR_115200 >> 8) as u8);
+        p.write8(self.base + LCR, LCR_8N1);
+        p.write8(self.base + FCR, 0xC7); // enable and clear FIFOs, 14-byte threshold
+        p.write8(self.base + MCR, 0x03); // DTR | RTS
+    }
+
+    fn put(&self, byte: u8) {
+        let mut p = Ports;
+        for _ in 0..TX_POLLS {
+            if p.read8(self.base + LSR) & LSR_THRE != 0 {
+                break;
+            }
+            core::hint::spin_loop();
+        }
+        p.write8(self.base + THR, byte);
+    }
+
+    /// Writes bytes, turning `\n` into `\r\n` for terminals.
+    pub fn write_bytes(&self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == b'\n' {
+                self.put(b'\r');
+            }
+            self.put(b);
+        }
+    }
+}
+
+impl embedded_io::ErrorType for Uart {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Write for Uart {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.write_bytes(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+impl fmt::Write for Uart {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.write_bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// The console lock: keeps lines from different code paths whole.
+static CONSOLE: spin::Mutex<Uart> = spin::Mutex::new(Uart::new(COM1));
+
+/// Prints to the console.
+pub fn print(args: fmt::Arguments<'_>) {
+    use fmt::Write;
+    let mut uart = CONSOLE.lock();
+    let _ = uart.write_fmt(args);
+}
+
+/// Prints from a context that must not take locks (exceptions, panics).
+pub fn print_unlocked(args: fmt::Arguments<'_>) {
+    use fmt::Write;
+    let _ = Uart::new(COM1).write_fmt(args);
+}
+
+/// `print!` to COM1.
+#[macro_export]
+macro_rules! kprint {
+    ($($arg:tt)*) => { $crate::serial::print(format_args!($($arg)*)) };
+}
+
+/// `println!` to COM1.
+#[macro_export]
+macro_rules! kprintln {
+    () => { $crate::serial::print(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::serial::print(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// The `log` backend: `LEVEL target: message` lines on COM1, filtered by `osp.log`.
+pub struct Logger;
+
+impl log::Log for Logger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level()
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            print(format_args!("{:5} {}: {}\n", record.level(), record.target(), record.args()));
+        }
+    }
+    fn flush(&self) {}
+}
