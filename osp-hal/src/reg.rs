@@ -95,6 +95,12 @@ impl Mmio {
         self.len == 0
     }
 
+    /// The window's base address, as given to [`Mmio::new`] (for a driver that hands further
+    /// handles to parts of the same device, e.g. one per queue).
+    pub fn base(&self) -> NonNull<u8> {
+        self.base.cast()
+    }
+
     fn register(&self, offset: usize) -> Option<VolatilePtr<'_, u32>> {
         let end = offset.checked_add(4)?;
         if offset % 4 != 0 || end > self.len {
@@ -131,6 +137,7 @@ mod tests {
         let mut mmio = unsafe { Mmio::new(NonNull::from(&mut backing).cast(), 32) };
         mmio.write32(4, 0xdead_beef);
         assert_eq!(mmio.read32(4), 0xdead_beef);
+        assert_eq!(mmio.base(), NonNull::from(&mut backing).cast());
         mmio.write64(8, 0x1122_3344_5566_7788);
         assert_eq!(mmio.read32(8), 0x5566_7788);
         assert_eq!(mmio.read32(12), 0x1122_3344);
