@@ -22,6 +22,8 @@ mod acpi;
 pub mod aml;
 mod bytes;
 mod diag;
+#[cfg(feature = "std")]
+pub mod dump;
 mod facs;
 pub mod fadt;
 mod gas;
