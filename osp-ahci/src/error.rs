@@ -71,6 +71,8 @@ pub enum Error {
         /// How long the driver waited.
         waited: Duration,
     },
+    /// The command was in flight when the port was reset on request.
+    Aborted(u8),
     /// Port recovery failed: the link or the device did not come back after COMRESET.
     RecoveryFailed(u8),
     /// A buffer is unusable for DMA (see [`BufferError`]).
@@ -187,6 +189,7 @@ impl fmt::Display for Error {
             Self::EngineStuck { port, waited } => {
                 write!(f, "port {port}: command engine did not stop in {waited:?}")
             }
+            Self::Aborted(p) => write!(f, "port {p}: command aborted by a port reset"),
             Self::RecoveryFailed(p) => write!(f, "port {p}: did not recover after COMRESET"),
             Self::Buffer(e) => write!(f, "{e}"),
             Self::OutOfRange { lba, count, sectors } => {

@@ -412,6 +412,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         timeout: Duration,
     ) -> Result<(), Error> {
         let st = self.ports[usize::from(p)].as_ref().ok_or(Error::PortNotReady(p))?;
+        if !st.ready {
+            return Err(Error::PortNotReady(p));
+        }
         if st.inflight.iter().any(Option::is_some) {
             return Err(Error::QueueBusy);
         }
@@ -440,8 +443,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         result
     }
 
-    /// Recovers a port after error `e` and fails every NCQ command still in flight with it.
-    pub(crate) fn recover_after(&mut self, p: u8, e: Error) {
+    /// Fails every NCQ command on port `p` still owned by the device with `e` (the HBA has
+    /// stopped or is about to stop them).
+    pub(crate) fn fail_inflight(&mut self, p: u8, e: Error) {
         if let Some(st) = self.ports[usize::from(p)].as_mut() {
             for f in st.inflight.iter_mut().flatten() {
                 if f.result.is_none() {
@@ -449,6 +453,11 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
                 }
             }
         }
+    }
+
+    /// Recovers a port after error `e` and fails every NCQ command still in flight with it.
+    pub(crate) fn recover_after(&mut self, p: u8, e: Error) {
+        self.fail_inflight(p, e);
         let hard = !matches!(e, Error::Device { .. });
         if self.recover(p, hard).is_err() {
             if let Some(st) = self.ports[usize::from(p)].as_mut() {
@@ -459,7 +468,7 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
 
     /// Port recovery (§6.2.2): stop the engine, clear errors, COMRESET when the device is still
     /// busy or the failure was not a plain device error (or `hard`), then restart.
-    pub fn recover(&mut self, p: u8, hard: bool) -> Result<(), Error> {
+    pub(crate) fn recover(&mut self, p: u8, hard: bool) -> Result<(), Error> {
         if self.ports[usize::from(p)].is_none() {
             return Err(Error::NoSuchPort(p));
         }

@@ -165,11 +165,17 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
     /// plus its IDENTIFY's [`command_timeout`](crate::Config::command_timeout) (and, under
     /// staggered spin-up, the link phases of the ports before it).
     pub fn bring_up(&mut self) -> BringUpReport {
+        self.bring_up_ports(u32::MAX)
+    }
+
+    /// [`bring_up`](Self::bring_up) for the implemented ports in `mask` only (a re-probe after a
+    /// hot plug or a failed recovery); the other ports are left alone and not reported.
+    pub fn bring_up_ports(&mut self, mask: u32) -> BringUpReport {
         let t0 = self.now();
         let staggered = self.cap.sss() && !self.config.ignore_sss;
         let mut probes: [Option<Probe>; 32] = [None; 32];
         for p in 0..32u8 {
-            if !self.is_implemented(p) {
+            if !self.is_implemented(p) || mask & (1 << p) == 0 {
                 continue;
             }
             let now = self.now();

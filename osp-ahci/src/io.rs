@@ -231,11 +231,16 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
         self.hba.exec(self.port, &H2dFis::command(cmd), &[], false, timeout)
     }
 
-    /// Recovers the port (stop, clear, COMRESET when `hard` or the device is stuck, restart).
-    pub fn recover(&mut self, hard: bool) -> Result<(), Error> {
-        let e = Error::RecoveryFailed(self.port);
-        self.hba.recover_after(self.port, e);
-        if hard { self.hba.recover(self.port, true) } else { Ok(()) }
+    /// Resets the port: stops the engine, COMRESETs the link, waits for the device and restarts.
+    /// NCQ commands in flight complete with [`Error::Aborted`].
+    pub fn reset(&mut self) -> Result<(), Error> {
+        let p = self.port;
+        self.hba.fail_inflight(p, Error::Aborted(p));
+        let r = self.hba.recover(p, true);
+        if let Some(st) = self.hba.ports[usize::from(p)].as_mut() {
+            st.ready = r.is_ok();
+        }
+        r
     }
 
     /// Queues an NCQ read or write of `count` sectors at `lba`, using the start of `buf`, and
