@@ -292,6 +292,10 @@ impl SimConfig {
     pub fn function_mut(&mut self, addr: Address) -> Option<&mut SimFunction> {
         self.functions.get_mut(&addr)
     }
+    /// Every function, in address order.
+    pub fn functions(&self) -> impl Iterator<Item = (Address, &SimFunction)> + '_ {
+        self.functions.iter().map(|(a, f)| (*a, f))
+    }
     /// Removes a function (surprise removal: it reads all-ones from now on).
     pub fn remove(&mut self, addr: Address) -> Option<SimFunction> {
         self.functions.remove(&addr)
