@@ -120,7 +120,10 @@ pub(crate) fn rx_arm<A: DmaAllocator>(ring: &mut DmaBuffer<A>, i: usize, bus: u6
 pub(crate) fn tx_fill<A: DmaAllocator>(ring: &mut DmaBuffer<A>, i: usize, bus: u64, len: u16) {
     ring.write::<u64>(i * DESC_LEN + tx::BUFFER_ADDR, bus);
     ring.write::<u32>(i * DESC_LEN + tx::CMD_TYPE_LEN, tx::cmd_type_len(len));
-    ring.write::<u32>(i * DESC_LEN + tx::OLINFO_STATUS, u32::from(len) << tx::PAYLEN_SHIFT);
+    ring.write::<u32>(
+        i * DESC_LEN + tx::OLINFO_STATUS,
+        u32::from(len) << tx::PAYLEN_SHIFT,
+    );
 }
 
 /// Whether TX descriptor `i` has been written back as done.

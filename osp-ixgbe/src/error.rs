@@ -88,7 +88,9 @@ impl From<DmaError> for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Timeout { step, waited } => write!(f, "timed out after {waited:?} waiting for {step:?}"),
+            Self::Timeout { step, waited } => {
+                write!(f, "timed out after {waited:?} waiting for {step:?}")
+            }
             Self::DeviceGone => f.write_str("device reads all-ones (removed or not answering)"),
             Self::Dma(e) => write!(f, "{e}"),
             Self::BadConfig(c) => write!(f, "bad configuration: {c:?}"),

@@ -214,7 +214,12 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
         dev.global_reset()?;
         dev.disable_interrupts();
         dev.wait_bit(EEC, eec::ARD, Step::EepromAutoRead, config.timeouts.eeprom)?;
-        dev.wait_bit(RDRXCTL, rdrxctl::DMAIDONE, Step::DmaInit, config.timeouts.dma_init)?;
+        dev.wait_bit(
+            RDRXCTL,
+            rdrxctl::DMAIDONE,
+            Step::DmaInit,
+            config.timeouts.dma_init,
+        )?;
         dev.mac = dev.read_mac()?;
         dev.setup_link()?;
         dev.clear_stats();
@@ -226,7 +231,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
         if let Some(t) = config.link_wait {
             // A link that stays down is reported by `link()`, not a failed init.
             match dev.wait_for_link(t) {
-                Ok(_) | Err(Error::Timeout { step: Step::Link, .. }) => {}
+                Ok(_)
+                | Err(Error::Timeout {
+                    step: Step::Link, ..
+                }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -252,11 +260,16 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
         timeout: Duration,
     ) -> Result<(), Error> {
         let regs = &mut self.regs;
-        match poll(&self.clock, timeout, || (regs.read32(reg) & mask == want).then_some(())) {
+        match poll(&self.clock, timeout, || {
+            (regs.read32(reg) & mask == want).then_some(())
+        }) {
             Ok(_) => Ok(()),
             Err(t) => {
                 self.gone_check()?;
-                Err(Error::Timeout { step, waited: t.waited })
+                Err(Error::Timeout {
+                    step,
+                    waited: t.waited,
+                })
             }
         }
     }
@@ -273,7 +286,13 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
     /// §4.6.3.2: `CTRL.RST | CTRL.LNK_RST`, wait for the bits to clear, then the quiet time.
     fn global_reset(&mut self) -> Result<(), Error> {
         self.regs.write32(CTRL, ctrl::RST_MASK);
-        self.wait_value(CTRL, ctrl::RST_MASK, 0, Step::Reset, self.config.timeouts.reset)?;
+        self.wait_value(
+            CTRL,
+            ctrl::RST_MASK,
+            0,
+            Step::Reset,
+            self.config.timeouts.reset,
+        )?;
         delay(&self.clock, self.config.timeouts.after_reset);
         Ok(())
     }
@@ -336,7 +355,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
         if let Err(t) = got {
             self.release_swsm();
             self.gone_check()?;
-            return Err(Error::Timeout { step: Step::Semaphore, waited: t.waited });
+            return Err(Error::Timeout {
+                step: Step::Semaphore,
+                waited: t.waited,
+            });
         }
         Ok(())
     }
@@ -415,7 +437,8 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
             self.regs.modify32(dca_rxctrl(q), |v| v & !DCA_RXCTRL_BIT12);
             self.rx_rings.push(Some(ring));
         }
-        self.regs.modify32(CTRL_EXT, |v| v | ctrl_ext::NS_DIS | ctrl_ext::DRV_LOAD);
+        self.regs
+            .modify32(CTRL_EXT, |v| v | ctrl_ext::NS_DIS | ctrl_ext::DRV_LOAD);
         self.regs.modify32(RXCTRL, |v| v | rxctrl::RXEN);
         self.regs.modify32(SECRXCTRL, |v| v & !secrx::RX_DIS);
         Ok(())
@@ -423,7 +446,8 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
 
     /// §4.6.8: transmit initialisation.
     fn init_tx(&mut self) -> Result<(), Error> {
-        self.regs.modify32(HLREG0, |v| v | hlreg0::TXCRCEN | hlreg0::TXPADEN);
+        self.regs
+            .modify32(HLREG0, |v| v | hlreg0::TXCRCEN | hlreg0::TXPADEN);
         // Packet buffers are changed with the DCB arbiter off (§4.6.11.3.1).
         self.regs.modify32(RTTDCS, |v| v | rttdcs::ARBDIS);
         self.regs.write32(txpbsize(0), pbsize::TX_40KB);
@@ -441,7 +465,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
             // Prefetch/host/write-back thresholds as DPDK and ixy: 36, 8, 4.
             self.regs.write32(
                 txdctl(q),
-                (36 << txdctl::PTHRESH_SHIFT) | (8 << txdctl::HTHRESH_SHIFT) | (4 << txdctl::WTHRESH_SHIFT),
+                (36 << txdctl::PTHRESH_SHIFT)
+                    | (8 << txdctl::HTHRESH_SHIFT)
+                    | (4 << txdctl::WTHRESH_SHIFT),
             );
             self.tx_rings.push(Some(ring));
         }
@@ -479,7 +505,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
             links::SPEED_100M => LinkSpeed::M100,
             _ => LinkSpeed::Unknown,
         };
-        Ok(Link { up: v & links::UP != 0, speed })
+        Ok(Link {
+            up: v & links::UP != 0,
+            speed,
+        })
     }
 
     /// Waits up to `timeout` for the link to come up.
@@ -491,7 +520,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
                 return Ok(l);
             }
             if deadline.expired(&self.clock) {
-                return Err(Error::Timeout { step: Step::Link, waited: deadline.elapsed(&self.clock) });
+                return Err(Error::Timeout {
+                    step: Step::Link,
+                    waited: deadline.elapsed(&self.clock),
+                });
             }
             self.clock.relax();
         }
@@ -515,7 +547,8 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
     /// Turns unicast and multicast promiscuous mode on or off (`FCTRL.UPE | MPE`).
     pub fn set_promiscuous(&mut self, on: bool) {
         let bits = fctrl::UPE | fctrl::MPE;
-        self.regs.modify32(FCTRL, |v| if on { v | bits } else { v & !bits });
+        self.regs
+            .modify32(FCTRL, |v| if on { v | bits } else { v & !bits });
     }
 
     /// The clock the device was given.
@@ -553,7 +586,10 @@ impl<R: ShareRegisters, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
                     cache.free(core, b);
                 }
                 self.rx_rings[usize::from(q)] = Some(ring);
-                return Err(Error::PoolTooSmall { needed: size.into(), free: i });
+                return Err(Error::PoolTooSmall {
+                    needed: size.into(),
+                    free: i,
+                });
             };
             desc::rx_arm(&mut ring, i, core.bus_addr(b));
             bufs.push(b);

@@ -10,14 +10,14 @@ extern crate std;
 pub mod desc;
 mod error;
 mod init;
+#[cfg(feature = "smoltcp")]
+mod phy;
 mod pool;
 mod queue;
 pub mod regs;
 mod ring;
 #[cfg(feature = "sim")]
 pub mod sim;
-#[cfg(feature = "smoltcp")]
-mod phy;
 
 pub use error::{ConfigError, Error, Step};
 pub use init::{Config, Device, Link, LinkSpeed, ShareRegisters, Stats, Timeouts};
@@ -33,8 +33,9 @@ pub const INTEL_VENDOR_ID: u16 = 0x8086;
 /// PCI device ids of the 82599 family this driver runs (physical functions; from Intel's
 /// `ixgbe_type.h` via the facts table): KX4, combo backplane, CX4, SFP+ (X520), XAUI LOM,
 /// T3 LOM, KR, SFP EM, 82599EN SFP.
-pub const SUPPORTED_DEVICE_IDS: &[u16] =
-    &[0x10F7, 0x10F8, 0x10F9, 0x10FB, 0x10FC, 0x151C, 0x1517, 0x1507, 0x1557];
+pub const SUPPORTED_DEVICE_IDS: &[u16] = &[
+    0x10F7, 0x10F8, 0x10F9, 0x10FB, 0x10FC, 0x151C, 0x1517, 0x1507, 0x1557,
+];
 
 /// Whether `(vendor, device)` is an 82599 this driver supports.
 pub fn is_supported(vendor: u16, device: u16) -> bool {
@@ -45,7 +46,10 @@ pub fn is_supported(vendor: u16, device: u16) -> bool {
 mod tests {
     #[test]
     fn device_ids_match_the_facts() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/facts/ixgbe_regs.tsv");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/facts/ixgbe_regs.tsv"
+        );
         let Ok(text) = std::fs::read_to_string(path) else {
             std::println!("facts table not found: device ids not checked");
             return;
@@ -63,6 +67,9 @@ mod tests {
         ours.sort();
         assert_eq!(ours, ids);
         assert!(super::is_supported(0x8086, 0x10FB));
-        assert!(!super::is_supported(0x8086, 0x10ED), "the VF needs a different driver");
+        assert!(
+            !super::is_supported(0x8086, 0x10ED),
+            "the VF needs a different driver"
+        );
     }
 }

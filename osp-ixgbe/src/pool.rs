@@ -88,13 +88,23 @@ impl PoolCore {
     /// Wraps an owned buffer index (taken from this pool) as a packet of `len` bytes.
     #[inline(always)]
     pub(crate) fn packet(&self, idx: u32, len: usize) -> PacketBuf<'_> {
-        PacketBuf { pool: self, data: self.data(idx), idx, len: len.min(self.buf_size) as u32 }
+        PacketBuf {
+            pool: self,
+            data: self.data(idx),
+            idx,
+            len: len.min(self.buf_size) as u32,
+        }
     }
 
     #[cfg(debug_assertions)]
     fn mark(&self, idx: u32, out: bool) {
         let was = self.out[idx as usize].swap(out, Ordering::Relaxed);
-        assert_ne!(was, out, "buffer {idx} {} twice", if out { "handed out" } else { "freed" });
+        assert_ne!(
+            was,
+            out,
+            "buffer {idx} {} twice",
+            if out { "handed out" } else { "freed" }
+        );
     }
 
     /// Takes up to `out.len()` buffers off the stack; returns how many.
@@ -109,13 +119,19 @@ impl PoolCore {
             while idx != NIL && n < out.len() {
                 out[n] = idx;
                 n += 1;
-                idx = self.next.get(idx as usize).map_or(NIL, |x| x.load(Ordering::Relaxed));
+                idx = self
+                    .next
+                    .get(idx as usize)
+                    .map_or(NIL, |x| x.load(Ordering::Relaxed));
             }
             if n == 0 {
                 return 0;
             }
             let new = ((head >> 32).wrapping_add(1) << 32) | u64::from(idx);
-            match self.head.compare_exchange_weak(head, new, Ordering::AcqRel, Ordering::Acquire) {
+            match self
+                .head
+                .compare_exchange_weak(head, new, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => {
                     self.free.fetch_sub(n as u32, Ordering::AcqRel);
                     #[cfg(debug_assertions)]
@@ -131,7 +147,9 @@ impl PoolCore {
 
     /// Puts buffers (owned by the caller, all from this pool) back on the stack.
     pub(crate) fn push_bulk(&self, idxs: &[u32]) {
-        let (Some(&first), Some(&last)) = (idxs.first(), idxs.last()) else { return };
+        let (Some(&first), Some(&last)) = (idxs.first(), idxs.last()) else {
+            return;
+        };
         #[cfg(debug_assertions)]
         for &i in idxs {
             self.mark(i, false);
@@ -143,7 +161,10 @@ impl PoolCore {
         loop {
             self.next[last as usize].store(head as u32, Ordering::Relaxed);
             let new = ((head >> 32).wrapping_add(1) << 32) | u64::from(first);
-            match self.head.compare_exchange_weak(head, new, Ordering::AcqRel, Ordering::Acquire) {
+            match self
+                .head
+                .compare_exchange_weak(head, new, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => break,
                 Err(h) => head = h,
             }
@@ -185,8 +206,9 @@ impl<A: DmaAllocator> Mempool<A> {
             .checked_mul(buf_size)
             .ok_or(Error::BadPool { count, buf_size })?;
         let mem = DmaBuffer::new(alloc, len, 4096).map_err(Error::Dma)?;
-        let next: Vec<AtomicU32> =
-            (0..count).map(|i| AtomicU32::new(if i + 1 == count { NIL } else { i + 1 })).collect();
+        let next: Vec<AtomicU32> = (0..count)
+            .map(|i| AtomicU32::new(if i + 1 == count { NIL } else { i + 1 }))
+            .collect();
         let core = PoolCore {
             // SAFETY: `DmaBuffer::as_ptr` is the non-null start of the region.
             base: unsafe { NonNull::new_unchecked(mem.as_ptr()) },
@@ -197,7 +219,9 @@ impl<A: DmaAllocator> Mempool<A> {
             next: next.into_boxed_slice(),
             free: AtomicU32::new(count),
             #[cfg(debug_assertions)]
-            out: (0..count).map(|_| core::sync::atomic::AtomicBool::new(false)).collect(),
+            out: (0..count)
+                .map(|_| core::sync::atomic::AtomicBool::new(false))
+                .collect(),
         };
         Ok(Self { core, _mem: mem })
     }
@@ -313,7 +337,10 @@ impl Drop for PacketBuf<'_> {
 
 impl fmt::Debug for PacketBuf<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PacketBuf").field("index", &self.idx).field("len", &self.len).finish()
+        f.debug_struct("PacketBuf")
+            .field("index", &self.idx)
+            .field("len", &self.len)
+            .finish()
     }
 }
 
@@ -329,7 +356,11 @@ pub(crate) struct PoolCache<'p> {
 
 impl<'p> PoolCache<'p> {
     pub(crate) fn new(pool: Option<&'p PoolCore>) -> Self {
-        Self { pool, items: [0; CACHE], n: 0 }
+        Self {
+            pool,
+            items: [0; CACHE],
+            n: 0,
+        }
     }
 
     /// One buffer index from `pool`, refilling from its stack in bulk when empty.

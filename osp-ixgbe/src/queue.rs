@@ -64,7 +64,15 @@ impl<'p, R: RegisterIo, A: DmaAllocator> RxQueue<'p, R, A> {
         slots: RxSlots,
         index: u16,
     ) -> Self {
-        Self { regs, ring, pool, cache, slots, index, stats: RxQueueStats::default() }
+        Self {
+            regs,
+            ring,
+            pool,
+            cache,
+            slots,
+            index,
+            stats: RxQueueStats::default(),
+        }
     }
 
     /// The queue number.
@@ -143,7 +151,8 @@ impl<'p, R: RegisterIo, A: DmaAllocator> RxQueue<'p, R, A> {
             self.slots.next = i;
             // Descriptors must be in memory before the NIC sees the tail move (§7.1.9).
             fence(Ordering::Release);
-            self.regs.write32(regs::rdt(self.index), self.slots.tail() as u32);
+            self.regs
+                .write32(regs::rdt(self.index), self.slots.tail() as u32);
         }
         n
     }
@@ -255,7 +264,8 @@ impl<'p, R: RegisterIo, A: DmaAllocator> TxQueue<'p, R, A> {
         if sent > 0 {
             self.stats.packets += sent as u64;
             fence(Ordering::Release);
-            self.regs.write32(regs::tdt(self.index), self.slots.tail() as u32);
+            self.regs
+                .write32(regs::tdt(self.index), self.slots.tail() as u32);
         }
         sent
     }

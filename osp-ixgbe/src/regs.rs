@@ -82,7 +82,11 @@ pub const IRQ_CLEAR_MASK: u32 = 0xFFFF_FFFF;
 
 const fn rxq(base_lo: usize, base_hi: usize, i: u16) -> usize {
     let i = i as usize;
-    if i < 64 { base_lo + i * 0x40 } else { base_hi + (i - 64) * 0x40 }
+    if i < 64 {
+        base_lo + i * 0x40
+    } else {
+        base_hi + (i - 64) * 0x40
+    }
 }
 
 /// RX Descriptor Base Address Low, queue `i` (§8.2.3.8.1).
@@ -111,11 +115,19 @@ pub const fn rxdctl(i: u16) -> usize {
 }
 /// Split and Replication RX Control (§8.2.3.8.7).
 pub const fn srrctl(i: u16) -> usize {
-    if i <= 15 { 0x02100 + i as usize * 4 } else { rxq(0x01014, 0x0D014, i) }
+    if i <= 15 {
+        0x02100 + i as usize * 4
+    } else {
+        rxq(0x01014, 0x0D014, i)
+    }
 }
 /// RX DCA control (§8.2.3.11.1).
 pub const fn dca_rxctrl(i: u16) -> usize {
-    if i <= 15 { 0x02200 + i as usize * 4 } else { rxq(0x0100C, 0x0D00C, i) }
+    if i <= 15 {
+        0x02200 + i as usize * 4
+    } else {
+        rxq(0x0100C, 0x0D00C, i)
+    }
 }
 /// RX DMA Control (§8.2.3.8.8).
 pub const RDRXCTL: usize = 0x02F00;
@@ -190,11 +202,19 @@ pub const DCA_RXCTRL_BIT12: u32 = 1 << 12;
 pub const FCTRL: usize = 0x05080;
 /// Receive Address Low, entry `i` (§8.2.3.7.9).
 pub const fn ral(i: u16) -> usize {
-    if i <= 15 { 0x05400 + i as usize * 8 } else { 0x0A200 + i as usize * 8 }
+    if i <= 15 {
+        0x05400 + i as usize * 8
+    } else {
+        0x0A200 + i as usize * 8
+    }
 }
 /// Receive Address High, entry `i` (§8.2.3.7.10).
 pub const fn rah(i: u16) -> usize {
-    if i <= 15 { 0x05404 + i as usize * 8 } else { 0x0A204 + i as usize * 8 }
+    if i <= 15 {
+        0x05404 + i as usize * 8
+    } else {
+        0x0A204 + i as usize * 8
+    }
 }
 /// MAC Core Control 0 (§8.2.3.22.8).
 pub const HLREG0: usize = 0x04240;
@@ -369,7 +389,10 @@ mod tests {
     /// Evaluates the facts table's `value_or_formula` for queue/entry `i` (only the forms the
     /// table uses: a hex number, or a `(_i)` ternary formula, or `(x << SHIFT)`).
     fn facts() -> Option<Vec<(String, String)>> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/facts/ixgbe_regs.tsv");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/facts/ixgbe_regs.tsv"
+        );
         let text = std::fs::read_to_string(path).ok()?;
         Some(
             text.lines()
@@ -393,7 +416,12 @@ mod tests {
             return;
         };
         let get = |name: &str| -> String {
-            facts.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name}")).1.clone()
+            facts
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("{name}"))
+                .1
+                .clone()
         };
         let fixed: &[(&str, u64)] = &[
             ("IXGBE_CTRL", CTRL as u64),
@@ -438,7 +466,10 @@ mod tests {
             ("IXGBE_SRRCTL_BSIZEPKT_SHIFT", srrctl::BSIZEPKT_SHIFT.into()),
             ("IXGBE_SRRCTL_BSIZEPKT_MASK", srrctl::BSIZEPKT_MASK.into()),
             ("IXGBE_SRRCTL_DESCTYPE_MASK", srrctl::DESCTYPE_MASK.into()),
-            ("IXGBE_SRRCTL_DESCTYPE_ADV_ONEBUF", srrctl::DESCTYPE_ADV_ONEBUF.into()),
+            (
+                "IXGBE_SRRCTL_DESCTYPE_ADV_ONEBUF",
+                srrctl::DESCTYPE_ADV_ONEBUF.into(),
+            ),
             ("IXGBE_SRRCTL_DROP_EN", srrctl::DROP_EN.into()),
             ("IXGBE_RDRXCTL_CRCSTRIP", rdrxctl::CRCSTRIP.into()),
             ("IXGBE_RDRXCTL_DMAIDONE", rdrxctl::DMAIDONE.into()),
@@ -458,8 +489,14 @@ mod tests {
             ("IXGBE_HLREG0_RXCRCSTRP", hlreg0::RXCRCSTRP.into()),
             ("IXGBE_HLREG0_TXPADEN", hlreg0::TXPADEN.into()),
             ("IXGBE_AUTOC_AN_RESTART", autoc::AN_RESTART.into()),
-            ("IXGBE_AUTOC_10G_PMA_PMD_MASK", autoc::PMA_PMD_10G_MASK.into()),
-            ("IXGBE_AUTOC2_10G_SERIAL_PMA_PMD_MASK", autoc2::SERIAL_PMA_PMD_MASK.into()),
+            (
+                "IXGBE_AUTOC_10G_PMA_PMD_MASK",
+                autoc::PMA_PMD_10G_MASK.into(),
+            ),
+            (
+                "IXGBE_AUTOC2_10G_SERIAL_PMA_PMD_MASK",
+                autoc2::SERIAL_PMA_PMD_MASK.into(),
+            ),
             ("IXGBE_LINKS_UP", links::UP.into()),
             ("IXGBE_LINKS_SPEED_82599", links::SPEED_MASK.into()),
             ("IXGBE_LINKS_SPEED_10G_82599", links::SPEED_10G.into()),
@@ -473,7 +510,11 @@ mod tests {
         for &(name, ours) in fixed {
             let theirs = get(name);
             let v = theirs.trim();
-            let v = if v.starts_with("0x") { hex(v) } else { v.parse().unwrap() };
+            let v = if v.starts_with("0x") {
+                hex(v)
+            } else {
+                v.parse().unwrap()
+            };
             assert_eq!(ours, v, "{name}: facts say {theirs}");
         }
         // Shifted-field constants, written as `(N << SHIFT)` in the header.
@@ -521,7 +562,11 @@ mod tests {
         for &(name, ours, n) in per_queue {
             let formula = get(name);
             for i in 0..n {
-                assert_eq!(ours(i) as u64, eval(&formula, i.into()), "{name}({i}) = {formula}");
+                assert_eq!(
+                    ours(i) as u64,
+                    eval(&formula, i.into()),
+                    "{name}({i}) = {formula}"
+                );
             }
         }
     }
@@ -606,7 +651,11 @@ mod tests {
                 let op = self.next();
                 let b = self.prod();
                 // Both arms of a ternary are evaluated, so the unused one may wrap.
-                a = if op == "+" { a.wrapping_add(b) } else { a.wrapping_sub(b) };
+                a = if op == "+" {
+                    a.wrapping_add(b)
+                } else {
+                    a.wrapping_sub(b)
+                };
             }
             a
         }

@@ -28,7 +28,9 @@ pub(crate) struct Wrap {
 impl Wrap {
     pub(crate) fn new(size: u16) -> Self {
         debug_assert!(valid_ring_size(size));
-        Self { mask: usize::from(size) - 1 }
+        Self {
+            mask: usize::from(size) - 1,
+        }
     }
     #[inline(always)]
     pub(crate) fn next(self, i: usize) -> usize {
@@ -58,7 +60,12 @@ impl<T> TxSlots<T> {
     pub(crate) fn new(size: u16) -> Self {
         let wrap = Wrap::new(size);
         let slots: Vec<Option<T>> = (0..wrap.size()).map(|_| None).collect();
-        Self { wrap, slots: slots.into_boxed_slice(), tail: 0, clean: 0 }
+        Self {
+            wrap,
+            slots: slots.into_boxed_slice(),
+            tail: 0,
+            clean: 0,
+        }
     }
 
     /// Slots that can be filled now.
@@ -127,7 +134,12 @@ impl RxSlots {
     pub(crate) fn new(size: u16, bufs: Box<[u32]>) -> Self {
         let wrap = Wrap::new(size);
         debug_assert_eq!(bufs.len(), wrap.size());
-        Self { wrap, bufs, next: 0, discarding: false }
+        Self {
+            wrap,
+            bufs,
+            next: 0,
+            discarding: false,
+        }
     }
 
     /// The tail value that gives every slot but the one behind `next` to the NIC.

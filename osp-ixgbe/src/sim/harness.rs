@@ -31,8 +31,14 @@ pub fn rx_writeback_case(data: &[u8]) -> usize {
     let mem = SimMemory::new();
     let clock = SimClock::new();
     let nic = SimNic::new(&mem, &clock, ModelConfig::new(1));
-    let config = Config { rx_ring_size: 16, tx_ring_size: 16, ..Config::default() };
-    let Ok(mut dev) = bring_up(&mem, &clock, &nic, config) else { panic!("model bring-up") };
+    let config = Config {
+        rx_ring_size: 16,
+        tx_ring_size: 16,
+        ..Config::default()
+    };
+    let Ok(mut dev) = bring_up(&mem, &clock, &nic, config) else {
+        panic!("model bring-up")
+    };
     let pool = Mempool::new(&mem, 64, 2048).expect("pool");
     let mut delivered = 0;
     {
@@ -70,7 +76,11 @@ pub fn rx_writeback_case(data: &[u8]) -> usize {
         }
         drop(held);
     }
-    assert_eq!(pool.free_count(), pool.capacity(), "every buffer back exactly once");
+    assert_eq!(
+        pool.free_count(),
+        pool.capacity(),
+        "every buffer back exactly once"
+    );
     delivered
 }
 

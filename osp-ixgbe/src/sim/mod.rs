@@ -28,11 +28,11 @@ use std::vec::Vec;
 use osp_hal::RegisterIo;
 use osp_hal::sim::{DmaFault, SimClock, SimMemory};
 
-use crate::regs::{self, MAX_QUEUES};
 use crate::ShareRegisters;
+use crate::regs::{self, MAX_QUEUES};
 
-mod model;
 pub mod harness;
+mod model;
 
 use model::Model;
 
@@ -196,14 +196,20 @@ pub struct SimNic {
 
 impl core::fmt::Debug for SimNic {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SimNic").field("stats", &self.stats()).finish()
+        f.debug_struct("SimNic")
+            .field("stats", &self.stats())
+            .finish()
     }
 }
 
 impl SimNic {
     /// A powered-on port whose DMA engines use `mem` and whose timing follows `clock`.
     pub fn new(mem: &SimMemory, clock: &SimClock, config: ModelConfig) -> Self {
-        let atomics = || (0..MAX_QUEUES).map(|_| AtomicU32::new(0)).collect::<Box<[_]>>();
+        let atomics = || {
+            (0..MAX_QUEUES)
+                .map(|_| AtomicU32::new(0))
+                .collect::<Box<[_]>>()
+        };
         Self {
             shared: Arc::new(Shared {
                 model: Mutex::new(Model::new(mem.clone(), clock.clone(), config)),
@@ -292,7 +298,11 @@ impl SimNic {
     fn tail_slot(&self, offset: usize) -> Option<&AtomicU32> {
         let q = tail_queue(offset)?;
         let (is_rx, q) = q;
-        Some(if is_rx { &self.shared.rdt[usize::from(q)] } else { &self.shared.tdt[usize::from(q)] })
+        Some(if is_rx {
+            &self.shared.rdt[usize::from(q)]
+        } else {
+            &self.shared.tdt[usize::from(q)]
+        })
     }
 }
 
@@ -355,7 +365,10 @@ pub struct Wire {
 impl Wire {
     /// Connects `a` and `b`.
     pub fn new(a: &SimNic, b: &SimNic) -> Self {
-        Self { a: a.clone(), b: b.clone() }
+        Self {
+            a: a.clone(),
+            b: b.clone(),
+        }
     }
 
     /// Transmits on both ends, carries the frames across, receives on both ends.

@@ -175,9 +175,7 @@ impl Model {
     }
 
     fn link_up(&self) -> bool {
-        self.cfg.cable
-            && !self.link_down
-            && self.link_at.is_some_and(|t| self.clock.now() >= t)
+        self.cfg.cable && !self.link_down && self.link_at.is_some_and(|t| self.clock.now() >= t)
     }
 
     pub(crate) fn peek(&self, offset: usize) -> u32 {
@@ -198,7 +196,11 @@ impl Model {
         }
         match offset {
             LINKS => {
-                if self.link_up() { links::UP | links::SPEED_10G } else { 0 }
+                if self.link_up() {
+                    links::UP | links::SPEED_10G
+                } else {
+                    0
+                }
             }
             SWSM => {
                 // Reading SMBI as 0 grants it: hardware sets the bit on that read.
@@ -280,7 +282,14 @@ impl Model {
             }
             SECRXCTRL => {
                 self.set(SECRXCTRL, value);
-                self.set(SECRXSTAT, if value & secrx::RX_DIS != 0 { secrx::SECRX_RDY } else { 0 });
+                self.set(
+                    SECRXSTAT,
+                    if value & secrx::RX_DIS != 0 {
+                        secrx::SECRX_RDY
+                    } else {
+                        0
+                    },
+                );
             }
             RXCTRL => {
                 if (value ^ self.r(RXCTRL)) & rxctrl::RXEN != 0
@@ -315,12 +324,14 @@ impl Model {
             }
             let rx_ring = [rdbal(q), rdbah(q), rdlen(q), rdh(q), srrctl(q)];
             if rx_ring.contains(&offset) && self.r(rxdctl(q)) & rxdctl::ENABLE != 0 {
-                self.violations.push(Violation::RingChangedWhileEnabled { offset });
+                self.violations
+                    .push(Violation::RingChangedWhileEnabled { offset });
                 return;
             }
             let tx_ring = [tdbal(q), tdbah(q), tdlen(q), tdh(q)];
             if tx_ring.contains(&offset) && self.r(txdctl(q)) & txdctl::ENABLE != 0 {
-                self.violations.push(Violation::RingChangedWhileEnabled { offset });
+                self.violations
+                    .push(Violation::RingChangedWhileEnabled { offset });
                 return;
             }
         }
@@ -372,7 +383,8 @@ impl Model {
             return;
         }
         if self.r(DMATXCTL) & dmatxctl::TE == 0 {
-            self.violations.push(Violation::TxQueueBeforeTransmitEnable { queue: q });
+            self.violations
+                .push(Violation::TxQueueBeforeTransmitEnable { queue: q });
             return;
         }
         let base = u64::from(self.r(tdbal(q))) | (u64::from(self.r(tdbah(q))) << 32);
@@ -427,8 +439,15 @@ impl Model {
     }
 
     fn ring(&self, rx: bool, q: u16) -> (u64, u32) {
-        let (l, h, n) = if rx { (rdbal(q), rdbah(q), rdlen(q)) } else { (tdbal(q), tdbah(q), tdlen(q)) };
-        (u64::from(self.r(l)) | (u64::from(self.r(h)) << 32), self.r(n) / DESC_LEN as u32)
+        let (l, h, n) = if rx {
+            (rdbal(q), rdbah(q), rdlen(q))
+        } else {
+            (tdbal(q), tdbah(q), tdlen(q))
+        };
+        (
+            u64::from(self.r(l)) | (u64::from(self.r(h)) << 32),
+            self.r(n) / DESC_LEN as u32,
+        )
     }
 
     /// The TX DMA engine (§7.2): walks every running queue from `TDH` to `TDT`.
@@ -444,7 +463,10 @@ impl Model {
             let (base, n) = self.ring(false, q);
             let tail = shared.tdt[i].load(Ordering::Acquire);
             if tail >= n {
-                self.violations.push(Violation::TailOutOfRange { offset: tdt(q), value: tail });
+                self.violations.push(Violation::TailOutOfRange {
+                    offset: tdt(q),
+                    value: tail,
+                });
                 continue;
             }
             let early = self.tx_early.contains(&q);
@@ -478,7 +500,10 @@ impl Model {
         let len = (cmd & txd::DTALEN_MASK) as usize;
         if !early {
             if cmd & txd::DCMD_DEXT == 0 || cmd & txd::DTYP_MASK != txd::DTYP_DATA || len == 0 {
-                self.violations.push(Violation::BadTxDescriptor { queue: q, index: head });
+                self.violations.push(Violation::BadTxDescriptor {
+                    queue: q,
+                    index: head,
+                });
             } else {
                 let i = usize::from(q);
                 let start = self.tx_partial[i].len();
@@ -510,7 +535,11 @@ impl Model {
             self.stats.tx_link_down += 1;
             return;
         }
-        let fcs = if self.r(HLREG0) & hlreg0::TXCRCEN != 0 { 4 } else { 0 };
+        let fcs = if self.r(HLREG0) & hlreg0::TXCRCEN != 0 {
+            4
+        } else {
+            0
+        };
         self.bump(GPTC, 1);
         self.gotc = (self.gotc + frame.len() as u64 + fcs) & 0xF_FFFF_FFFF;
         self.stats.tx_frames += 1;
@@ -540,7 +569,14 @@ impl Model {
             return true;
         }
         let (lo, hi) = (self.r(ral(0)), self.r(rah(0)));
-        let ours = [lo as u8, (lo >> 8) as u8, (lo >> 16) as u8, (lo >> 24) as u8, hi as u8, (hi >> 8) as u8];
+        let ours = [
+            lo as u8,
+            (lo >> 8) as u8,
+            (lo >> 16) as u8,
+            (lo >> 24) as u8,
+            hi as u8,
+            (hi >> 8) as u8,
+        ];
         hi & rah::AV != 0 && dst == ours
     }
 
@@ -593,11 +629,15 @@ impl Model {
         let (base, n) = self.ring(true, q);
         let tail = shared.rdt[usize::from(q)].load(Ordering::Acquire);
         if tail >= n {
-            self.violations.push(Violation::TailOutOfRange { offset: rdt(q), value: tail });
+            self.violations.push(Violation::TailOutOfRange {
+                offset: rdt(q),
+                value: tail,
+            });
             return;
         }
         let mut head = self.r(rdh(q));
-        let bsize = ((self.r(srrctl(q)) & srrctl::BSIZEPKT_MASK) as usize) << srrctl::BSIZEPKT_SHIFT;
+        let bsize =
+            ((self.r(srrctl(q)) & srrctl::BSIZEPKT_MASK) as usize) << srrctl::BSIZEPKT_SHIFT;
         let free = ((tail + n - head) % n) as usize;
         let pieces = frame.len().div_ceil(bsize).max(1);
         if free < pieces {
