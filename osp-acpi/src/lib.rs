@@ -27,6 +27,8 @@ pub mod dump;
 mod facs;
 pub mod fadt;
 mod gas;
+#[cfg(feature = "std")]
+pub mod harness;
 mod hpet;
 pub mod madt;
 mod mapping;

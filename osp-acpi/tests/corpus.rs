@@ -396,7 +396,9 @@ fn check_madt(j: &Value, dsl: &str, who: &str) {
         .map(|(_, m)| m["APIC Address"])
         .unwrap_or(header["Local Apic Address"]);
     assert_eq!(num(&j["local_apic_address"]), Some(lapic_addr), "{who}");
-    let cases: [(&str, u64, &[(&str, &str)]); 6] = [
+    /// (JSON key, MADT entry type, [(JSON field, iasl field)]).
+    type Case<'a> = (&'a str, u64, &'a [(&'a str, &'a str)]);
+    let cases: [Case<'_>; 6] = [
         (
             "local_apics",
             0,
