@@ -47,6 +47,8 @@ pub(crate) struct Model {
     fw_holds_semaphore: bool,
     eeprom_never: bool,
     removed: bool,
+    /// Queue enables waiting for their read-back time.
+    enables_pending: usize,
     /// GORC/GOTC as 36-bit counters, split into the register pair when read.
     gorc: u64,
     gotc: u64,
@@ -89,6 +91,7 @@ impl Model {
             fw_holds_semaphore: false,
             eeprom_never: false,
             removed: false,
+            enables_pending: 0,
             gorc: 0,
             gotc: 0,
         };
@@ -127,6 +130,7 @@ impl Model {
         self.set(rah(0), u32::from(m[4]) | (u32::from(m[5]) << 8) | rah::AV);
         self.rx_enable_at.iter_mut().for_each(|x| *x = None);
         self.tx_enable_at.iter_mut().for_each(|x| *x = None);
+        self.enables_pending = 0;
         self.tx_partial.iter_mut().for_each(Vec::clear);
         self.link_at = None;
         self.gorc = 0;
@@ -155,14 +159,19 @@ impl Model {
             let v = self.r(RDRXCTL) | rdrxctl::DMAIDONE;
             self.set(RDRXCTL, v);
         }
+        if self.enables_pending == 0 {
+            return;
+        }
         for q in 0..MAX_QUEUES {
             let i = usize::from(q);
             if self.rx_enable_at[i].is_some_and(|t| now >= t) {
+                self.enables_pending -= 1;
                 self.rx_enable_at[i] = None;
                 let v = self.r(rxdctl(q)) | rxdctl::ENABLE;
                 self.set(rxdctl(q), v);
             }
             if self.tx_enable_at[i].is_some_and(|t| now >= t) {
+                self.enables_pending -= 1;
                 self.tx_enable_at[i] = None;
                 let v = self.r(txdctl(q)) | txdctl::ENABLE;
                 self.set(txdctl(q), v);
@@ -346,7 +355,7 @@ impl Model {
         let i = usize::from(q);
         if value & rxdctl::ENABLE == 0 {
             self.set(rxdctl(q), value);
-            self.rx_enable_at[i] = None;
+            self.enables_pending -= usize::from(self.rx_enable_at[i].take().is_some());
             return;
         }
         if self.r(rxdctl(q)) & rxdctl::ENABLE != 0 || self.rx_enable_at[i].is_some() {
@@ -365,13 +374,14 @@ impl Model {
         }
         self.set(rxdctl(q), value & !rxdctl::ENABLE);
         self.rx_enable_at[i] = Some(self.clock.now().saturating_add(self.cfg.queue_enable_time));
+        self.enables_pending += 1;
     }
 
     fn write_txdctl(&mut self, q: u16, value: u32) {
         let i = usize::from(q);
         if value & txdctl::ENABLE == 0 {
             self.set(txdctl(q), value);
-            self.tx_enable_at[i] = None;
+            self.enables_pending -= usize::from(self.tx_enable_at[i].take().is_some());
             self.tx_partial[i].clear();
             return;
         }
@@ -394,6 +404,7 @@ impl Model {
         }
         self.set(txdctl(q), value & !txdctl::ENABLE);
         self.tx_enable_at[i] = Some(self.clock.now().saturating_add(self.cfg.queue_enable_time));
+        self.enables_pending += 1;
     }
 
     pub(crate) fn fault(&mut self, f: Fault) {
@@ -455,9 +466,13 @@ impl Model {
         if self.removed {
             return;
         }
+        self.tick();
+        if self.r(DMATXCTL) & dmatxctl::TE == 0 {
+            return;
+        }
         for q in 0..MAX_QUEUES {
             let i = usize::from(q);
-            if !self.queue_running(false, q) {
+            if self.r(txdctl(q)) & txdctl::ENABLE == 0 {
                 continue;
             }
             let (base, n) = self.ring(false, q);
