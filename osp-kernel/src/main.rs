@@ -75,6 +75,7 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
     static LOGGER: serial::Logger = serial::Logger;
     let _ = log::set_logger(&LOGGER);
     log::set_max_level(params.log_level);
+    log::debug!("boot information at {info:#x} (magic {magic:#x})");
 
     cpu::print_info();
     let (hz, how) = tsc::calibrate();

@@ -1,0 +1,246 @@
+//! `cargo xtask test`: every host test, then the QEMU boot tests. Each boot test boots the
+//! kernel a certain way and checks what it printed on COM1 and how QEMU ended, within a bound.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::qemu::{Boot, End, Outcome, Qemu};
+use crate::{Result, embed, image, kernel, out_dir, prereq, root};
+
+/// A boot test.
+struct Scenario {
+    name: &'static str,
+    run: fn(&Artifacts) -> Result<Outcome>,
+    check: fn(&Outcome) -> Vec<String>,
+}
+
+/// What the scenarios boot.
+struct Artifacts {
+    kernel: PathBuf,
+    embedded_kernel: PathBuf,
+    image: PathBuf,
+}
+
+const READY: &str = "osp: ready";
+
+fn expect(out: &Outcome, needles: &[&str]) -> Vec<String> {
+    needles
+        .iter()
+        .filter(|n| !out.serial.contains(*n))
+        .map(|n| format!("COM1 output lacks {n:?}"))
+        .collect()
+}
+
+fn expect_power_off(out: &Outcome) -> Vec<String> {
+    let mut v = Vec::new();
+    if !out.powered_off() {
+        v.push(format!("QEMU did not end by power-off ({})", out.end));
+    }
+    if !out.serial.contains("osp: power off") {
+        v.push("the kernel never said it was powering off".into());
+    }
+    v
+}
+
+/// The banner, CPU and memory lines every successful boot prints.
+fn expect_boot(out: &Outcome) -> Vec<String> {
+    let mut v = expect(
+        out,
+        &[
+            concat!("OSp ", env!("CARGO_PKG_VERSION")),
+            "cmdline: ",
+            "cpu: vendor_id",
+            "cpu: flags",
+            " lm",
+            "memory: ",
+            " MiB usable",
+            "identity-mapped",
+            READY,
+        ],
+    );
+    if out.serial.contains("FATAL") || out.serial.contains("PANIC") {
+        v.push("the kernel reported a fatal error".into());
+    }
+    v
+}
+
+fn kernel_boot(k: &Path, append: Option<&str>) -> Qemu {
+    Qemu::new(Boot::Kernel { kernel: k.to_path_buf(), append: append.map(str::to_string) })
+        .timeout_secs(90)
+}
+
+fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "qemu -kernel (multiboot 1), loader command line",
+            run: |a| kernel_boot(&a.kernel, Some("osp.after=poweroff osp.no.such.key=1")).run(),
+            check: |o| {
+                let mut v = expect_boot(o);
+                v.extend(expect(o, &[
+                    "boot: multiboot1",
+                    "cmdline: \"osp.after=poweroff osp.no.such.key=1\" (from loader)",
+                    "unknown parameter \"osp.no.such.key\" ignored",
+                ]));
+                v.extend(expect_power_off(o));
+                v
+            },
+        },
+        Scenario {
+            name: "embedded command line (xtask embed), no loader parameters",
+            run: |a| kernel_boot(&a.embedded_kernel, None).run(),
+            check: |o| {
+                let mut v = expect_boot(o);
+                v.extend(expect(o, &["cmdline: \"osp.after=poweroff osp.log=debug\" (from embedded)", "DEBUG"]));
+                v.extend(expect_power_off(o));
+                v
+            },
+        },
+        Scenario {
+            name: "loader parameters win over embedded ones",
+            run: |a| kernel_boot(&a.embedded_kernel, Some("osp.after=poweroff")).run(),
+            check: |o| {
+                let mut v = expect_boot(o);
+                v.extend(expect(o, &["cmdline: \"osp.after=poweroff\" (from loader)"]));
+                if o.serial.contains("DEBUG") {
+                    v.push("the embedded osp.log=debug leaked through".into());
+                }
+                v.extend(expect_power_off(o));
+                v
+            },
+        },
+        Scenario {
+            name: "osp.test=fault prints a page-fault dump and powers off",
+            run: |a| kernel_boot(&a.kernel, Some("osp.after=poweroff osp.test=fault")).run(),
+            check: |o| {
+                let mut v = expect(o, &[
+                    READY,
+                    "CPU exception 14 (page fault)",
+                    "not-present read kernel",
+                    "CR2=0x0000400000000000",
+                    "RIP=0x",
+                    "RAX=0x",
+                    "R15=0x",
+                ]);
+                v.extend(expect_power_off(o));
+                v
+            },
+        },
+        Scenario {
+            name: "osp.after=halt stays halted",
+            run: |a| {
+                kernel_boot(&a.kernel, Some("osp.after=halt")).stop_after_ready(Duration::from_secs(2)).run()
+            },
+            check: |o| {
+                let mut v = expect_boot(o);
+                v.extend(expect(o, &["osp: halted"]));
+                if o.end != End::StoppedAfterReady {
+                    v.push(format!("QEMU should still run after halt, but: {}", o.end));
+                }
+                v
+            },
+        },
+        Scenario {
+            name: "bare.img as a SATA (AHCI) disk under SeaBIOS",
+            run: |a| Qemu::new(Boot::Disk { image: a.image.clone(), uefi: false }).timeout_secs(120).run(),
+            check: |o| {
+                let mut v = expect_boot(o);
+                v.extend(expect(o, &["boot: multiboot2 from GRUB", "(from loader)"]));
+                v.extend(expect_power_off(o));
+                v
+            },
+        },
+        Scenario {
+            name: "bare.img as a SATA (AHCI) disk under OVMF (UEFI)",
+            run: |a| Qemu::new(Boot::Disk { image: a.image.clone(), uefi: true }).timeout_secs(240).run(),
+            check: |o| {
+                let mut v = expect_boot(o);
+                v.extend(expect(o, &["boot: multiboot2 from GRUB"]));
+                v.extend(expect_power_off(o));
+                v
+            },
+        },
+    ]
+}
+
+fn host_tests() -> Result {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    println!("xtask: host tests (cargo test --workspace)");
+    let ok = Command::new(&cargo)
+        .args(["test", "--workspace", "--all-features"])
+        .current_dir(root())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        return Err("host tests failed".into());
+    }
+    println!("xtask: kernel library tests on the host");
+    let ok = Command::new(&cargo)
+        .args(["test", "--lib", "--target", "x86_64-unknown-linux-gnu", "--target-dir"])
+        .arg(root().join("target/kernel-host"))
+        .current_dir(root().join("osp-kernel"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        return Err("kernel library tests failed".into());
+    }
+    Ok(())
+}
+
+/// Runs the host tests (unless `host` is false) and every boot test.
+pub fn test_all(host: bool) -> Result {
+    prereq::ensure(prereq::Need::All)?;
+    if host {
+        host_tests()?;
+    }
+    println!("xtask: building the kernel and images");
+    let kernel = kernel::build()?;
+    let test_dir = out_dir().join("test");
+    std::fs::create_dir_all(&test_dir).map_err(|e| e.to_string())?;
+    let embedded_kernel = test_dir.join("osp-kernel-embedded");
+    std::fs::copy(&kernel, &embedded_kernel).map_err(|e| e.to_string())?;
+    embed::write(&embedded_kernel, "osp.after=poweroff osp.log=debug")?;
+    if embed::read(&embedded_kernel)? != "osp.after=poweroff osp.log=debug" {
+        return Err("embed --show does not read back what embed wrote".into());
+    }
+    let image = image::bare_img(&kernel, &test_dir.join("bare-test.img"), Some("osp.after=poweroff"))?;
+    let a = Artifacts { kernel, embedded_kernel, image };
+
+    println!("xtask: QEMU boot tests ({})", crate::qemu::accel_name());
+    let (mut passed, mut failed) = (0, 0);
+    for s in scenarios() {
+        let result = (s.run)(&a);
+        let problems = match &result {
+            Ok(out) => (s.check)(out),
+            Err(e) => vec![e.clone()],
+        };
+        let timing = match &result {
+            Ok(o) => format!(
+                "{:.2} s, ready after {}",
+                o.elapsed.as_secs_f64(),
+                o.ready.map_or("-".into(), |d| format!("{:.2} s", d.as_secs_f64()))
+            ),
+            Err(_) => String::new(),
+        };
+        if problems.is_empty() {
+            passed += 1;
+            println!("test {} ... ok ({timing})", s.name);
+        } else {
+            failed += 1;
+            println!("test {} ... FAILED ({timing})", s.name);
+            for p in &problems {
+                println!("    {p}");
+            }
+            if let Ok(o) = &result {
+                let log = test_dir.join(format!("failed-{}.log", passed + failed));
+                let _ = std::fs::write(&log, &o.serial);
+                println!("    COM1 output saved to {}; its last lines:", log.display());
+                for l in o.serial.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev() {
+                    println!("    | {l}");
+                }
+            }
+        }
+    }
+    println!("qemu: {passed} passed, {failed} failed");
+    if failed == 0 { Ok(()) } else { Err(format!("{failed} boot tests failed")) }
+}
