@@ -3,8 +3,6 @@
 //! Descriptors live in DMA memory the NIC writes at any time, so they are only touched through
 //! [`DmaBuffer`]'s volatile accessors, one field at a time, never as references.
 
-#![forbid(unsafe_code)]
-
 use osp_hal::{DmaAllocator, DmaBuffer};
 
 /// Size of one descriptor, read or write-back format.
@@ -96,38 +94,80 @@ impl RxWriteBack {
     }
 }
 
-/// Reads descriptor `i`'s write-back status word.
-#[inline(always)]
-pub(crate) fn rx_status<A: DmaAllocator>(ring: &DmaBuffer<A>, i: usize) -> u32 {
-    ring.read::<u32>(i * DESC_LEN + rx::STATUS_ERROR)
+/// A descriptor ring in DMA memory: `size` (a power of two) descriptors of 16 bytes.
+///
+/// Indices are masked with `size - 1`, so every access is in bounds by construction and needs
+/// no check on the data path; fields are read and written volatile, one at a time.
+pub(crate) struct DescRing<A: DmaAllocator> {
+    mem: DmaBuffer<A>,
+    mask: usize,
 }
 
-/// Reads descriptor `i`'s write-back length.
-#[inline(always)]
-pub(crate) fn rx_length<A: DmaAllocator>(ring: &DmaBuffer<A>, i: usize) -> u16 {
-    ring.read::<u16>(i * DESC_LEN + rx::LENGTH)
-}
+impl<A: DmaAllocator> DescRing<A> {
+    /// Wraps `mem`, which must hold a power-of-two number of descriptors (else `Err(mem)`).
+    pub(crate) fn new(mem: DmaBuffer<A>) -> Result<Self, DmaBuffer<A>> {
+        let n = mem.len() / DESC_LEN;
+        if n == 0 || !n.is_power_of_two() || mem.len() % DESC_LEN != 0 || mem.bus_addr() % 16 != 0 {
+            return Err(mem);
+        }
+        Ok(Self { mask: n - 1, mem })
+    }
 
-/// Writes descriptor `i` in read format: give buffer `bus` to the NIC (clears `DD`).
-#[inline(always)]
-pub(crate) fn rx_arm<A: DmaAllocator>(ring: &mut DmaBuffer<A>, i: usize, bus: u64) {
-    ring.write::<u64>(i * DESC_LEN + rx::PKT_ADDR, bus);
-    ring.write::<u64>(i * DESC_LEN + rx::HDR_ADDR, 0);
-}
+    /// Pointer to field `off` (a `T`, within the 16 bytes, aligned) of descriptor `i mod size`.
+    #[inline(always)]
+    fn field<T: osp_hal::DmaValue>(&self, i: usize, off: usize) -> *mut T {
+        debug_assert!(off + core::mem::size_of::<T>() <= DESC_LEN);
+        debug_assert!(off % core::mem::align_of::<T>() == 0);
+        let at = (i & self.mask) * DESC_LEN + off;
+        // SAFETY: `i & mask < size` and `off + size_of::<T>() <= 16`, so the field lies inside
+        // the region of `size * 16` bytes; the region's start is 16-byte aligned (checked in
+        // `new` on the bus side, and the allocator aligns host and bus alike), so is the field.
+        unsafe { self.mem.as_ptr().add(at).cast() }
+    }
 
-/// Writes TX descriptor `i` for one packet of `len` bytes at `bus`.
-#[inline(always)]
-pub(crate) fn tx_fill<A: DmaAllocator>(ring: &mut DmaBuffer<A>, i: usize, bus: u64, len: u16) {
-    ring.write::<u64>(i * DESC_LEN + tx::BUFFER_ADDR, bus);
-    ring.write::<u32>(i * DESC_LEN + tx::CMD_TYPE_LEN, tx::cmd_type_len(len));
-    ring.write::<u32>(
-        i * DESC_LEN + tx::OLINFO_STATUS,
-        u32::from(len) << tx::PAYLEN_SHIFT,
-    );
-}
+    #[inline(always)]
+    fn read<T: osp_hal::DmaValue>(&self, i: usize, off: usize) -> T {
+        // SAFETY: `field` is in bounds and aligned, the memory lives as long as `self`, and any
+        // bit pattern is a valid `T`; volatile because the NIC writes it concurrently.
+        unsafe { self.field::<T>(i, off).read_volatile() }
+    }
 
-/// Whether TX descriptor `i` has been written back as done.
-#[inline(always)]
-pub(crate) fn tx_done<A: DmaAllocator>(ring: &DmaBuffer<A>, i: usize) -> bool {
-    ring.read::<u32>(i * DESC_LEN + tx::OLINFO_STATUS) & tx::STAT_DD != 0
+    #[inline(always)]
+    fn write<T: osp_hal::DmaValue>(&mut self, i: usize, off: usize, v: T) {
+        // SAFETY: as in `read`; `&mut self` makes this the only CPU-side writer.
+        unsafe { self.field::<T>(i, off).write_volatile(v) }
+    }
+
+    /// Descriptor `i`'s write-back status word.
+    #[inline(always)]
+    pub(crate) fn rx_status(&self, i: usize) -> u32 {
+        self.read(i, rx::STATUS_ERROR)
+    }
+
+    /// Descriptor `i`'s write-back length.
+    #[inline(always)]
+    pub(crate) fn rx_length(&self, i: usize) -> u16 {
+        self.read(i, rx::LENGTH)
+    }
+
+    /// Writes descriptor `i` in read format: buffer `bus` for the NIC (clears `DD`).
+    #[inline(always)]
+    pub(crate) fn rx_arm(&mut self, i: usize, bus: u64) {
+        self.write(i, rx::PKT_ADDR, bus);
+        self.write(i, rx::HDR_ADDR, 0u64);
+    }
+
+    /// Writes TX descriptor `i` for one packet of `len` bytes at `bus`.
+    #[inline(always)]
+    pub(crate) fn tx_fill(&mut self, i: usize, bus: u64, len: u16) {
+        self.write(i, tx::BUFFER_ADDR, bus);
+        self.write(i, tx::CMD_TYPE_LEN, tx::cmd_type_len(len));
+        self.write(i, tx::OLINFO_STATUS, u32::from(len) << tx::PAYLEN_SHIFT);
+    }
+
+    /// Whether TX descriptor `i` has been written back as done.
+    #[inline(always)]
+    pub(crate) fn tx_done(&self, i: usize) -> bool {
+        self.read::<u32>(i, tx::OLINFO_STATUS) & tx::STAT_DD != 0
+    }
 }

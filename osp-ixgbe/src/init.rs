@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use osp_hal::{Clock, DmaAllocator, DmaBuffer, Mmio, RegisterIo, delay, poll};
 
-use crate::desc::{self, DESC_LEN};
+use crate::desc::{DESC_LEN, DescRing};
 use crate::error::{ConfigError, Error, Step};
 use crate::pool::{Mempool, PoolCache};
 use crate::queue::{RxQueue, TxQueue};
@@ -188,8 +188,8 @@ pub struct Device<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> {
     clock: C,
     config: Config,
     mac: [u8; 6],
-    rx_rings: Vec<Option<DmaBuffer<A>>>,
-    tx_rings: Vec<Option<DmaBuffer<A>>>,
+    rx_rings: Vec<Option<DescRing<A>>>,
+    tx_rings: Vec<Option<DescRing<A>>>,
     stats: Stats,
 }
 
@@ -428,10 +428,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
         self.regs.modify32(FCTRL, |v| v | fctrl::BAM);
         for q in 0..self.config.rx_queues {
             // Ring base and length (§4.6.7.1); the queue is enabled by `start_rx_queue`.
-            let ring = self.alloc_ring(self.config.rx_ring_size)?;
-            self.regs.write32(rdbal(q), ring.bus_addr() as u32);
-            self.regs.write32(rdbah(q), (ring.bus_addr() >> 32) as u32);
-            self.regs.write32(rdlen(q), ring.len() as u32);
+            let (ring, bus, len) = self.alloc_ring(self.config.rx_ring_size)?;
+            self.regs.write32(rdbal(q), bus as u32);
+            self.regs.write32(rdbah(q), (bus >> 32) as u32);
+            self.regs.write32(rdlen(q), len);
             self.regs.write32(rdh(q), 0);
             self.regs.write32(rdt(q), 0);
             self.regs.modify32(dca_rxctrl(q), |v| v & !DCA_RXCTRL_BIT12);
@@ -458,10 +458,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
         self.regs.write32(DTXMXSZRQ, 0xFFF);
         self.regs.modify32(RTTDCS, |v| v & !rttdcs::ARBDIS);
         for q in 0..self.config.tx_queues {
-            let ring = self.alloc_ring(self.config.tx_ring_size)?;
-            self.regs.write32(tdbal(q), ring.bus_addr() as u32);
-            self.regs.write32(tdbah(q), (ring.bus_addr() >> 32) as u32);
-            self.regs.write32(tdlen(q), ring.len() as u32);
+            let (ring, bus, len) = self.alloc_ring(self.config.tx_ring_size)?;
+            self.regs.write32(tdbal(q), bus as u32);
+            self.regs.write32(tdbah(q), (bus >> 32) as u32);
+            self.regs.write32(tdlen(q), len);
             // Prefetch/host/write-back thresholds as DPDK and ixy: 36, 8, 4.
             self.regs.write32(
                 txdctl(q),
@@ -475,12 +475,16 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
         Ok(())
     }
 
-    fn alloc_ring(&mut self, size: u16) -> Result<DmaBuffer<A>, Error> {
+    /// A ring of `size` descriptors, and its bus address and length for the registers.
+    fn alloc_ring(&mut self, size: u16) -> Result<(DescRing<A>, u64, u32), Error> {
         let len = usize::from(size) * DESC_LEN;
-        let mut ring = DmaBuffer::new(self.dma.clone(), len, 128)?;
+        let mut mem = DmaBuffer::new(self.dma.clone(), len, 128)?;
         // Poison, so that premature DMA reads garbage addresses the IOMMU (or the model) refuses.
-        ring.as_mut_slice().fill(0xFF);
-        Ok(ring)
+        mem.as_mut_slice().fill(0xFF);
+        let bus = mem.bus_addr();
+        // `size` is a checked power of two and the allocator aligned the region to 128.
+        let ring = DescRing::new(mem).map_err(|_| Error::BadConfig(ConfigError::RingSize(size)))?;
+        Ok((ring, bus, len as u32))
     }
 
     /// The port's MAC address (from `RAL0`/`RAH0`).
@@ -591,7 +595,7 @@ impl<R: ShareRegisters, A: DmaAllocator + Clone, C: Clock> Device<R, A, C> {
                     free: i,
                 });
             };
-            desc::rx_arm(&mut ring, i, core.bus_addr(b));
+            ring.rx_arm(i, core.bus_addr(b));
             bufs.push(b);
         }
         let bsize = (core.buf_size() >> srrctl::BSIZEPKT_SHIFT) as u32 & srrctl::BSIZEPKT_MASK;

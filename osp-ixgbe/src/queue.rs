@@ -5,9 +5,9 @@
 
 use core::sync::atomic::{Ordering, fence};
 
-use osp_hal::{DmaAllocator, DmaBuffer, RegisterIo};
+use osp_hal::{DmaAllocator, RegisterIo};
 
-use crate::desc;
+use crate::desc::{self, DescRing};
 use crate::pool::{PacketBuf, PoolCache, PoolCore};
 use crate::regs;
 use crate::ring::{RxSlots, TxSlots};
@@ -47,7 +47,7 @@ pub struct TxQueueStats {
 /// A receive queue. Created by [`Device::start_rx_queue`](crate::Device::start_rx_queue).
 pub struct RxQueue<'p, R: RegisterIo, A: DmaAllocator> {
     regs: R,
-    ring: DmaBuffer<A>,
+    ring: DescRing<A>,
     pool: &'p PoolCore,
     cache: PoolCache<'p>,
     slots: RxSlots,
@@ -58,7 +58,7 @@ pub struct RxQueue<'p, R: RegisterIo, A: DmaAllocator> {
 impl<'p, R: RegisterIo, A: DmaAllocator> RxQueue<'p, R, A> {
     pub(crate) fn new(
         regs: R,
-        ring: DmaBuffer<A>,
+        ring: DescRing<A>,
         pool: &'p PoolCore,
         cache: PoolCache<'p>,
         slots: RxSlots,
@@ -103,15 +103,16 @@ impl<'p, R: RegisterIo, A: DmaAllocator> RxQueue<'p, R, A> {
         let mut i = self.slots.next;
         let mut n = 0;
         let mut seen = 0;
+        let mut bytes = 0;
         // At most one lap, even if a broken device keeps every descriptor marked done.
         while n < out.len() && seen < self.slots.wrap.size() {
-            let status = desc::rx_status(&self.ring, i);
+            let status = self.ring.rx_status(i);
             if status & desc::rx::STAT_DD == 0 {
                 break;
             }
             // Read the rest of the write-back only after DD (datasheet §7.1.6.2).
             fence(Ordering::Acquire);
-            let len = usize::from(desc::rx_length(&self.ring, i));
+            let len = usize::from(self.ring.rx_length(i));
             let eop = status & desc::rx::STAT_EOP != 0;
             let ok = if self.slots.discarding || !eop {
                 // Part of a frame longer than one buffer: drop every piece up to EOP.
@@ -136,17 +137,18 @@ impl<'p, R: RegisterIo, A: DmaAllocator> RxQueue<'p, R, A> {
                     break;
                 };
                 self.slots.bufs[i] = new;
-                desc::rx_arm(&mut self.ring, i, self.pool.bus_addr(new));
+                self.ring.rx_arm(i, self.pool.bus_addr(new));
                 out[n] = Some(self.pool.packet(old, len));
                 n += 1;
-                self.stats.packets += 1;
-                self.stats.bytes += len as u64;
+                bytes += len as u64;
             } else {
-                desc::rx_arm(&mut self.ring, i, self.pool.bus_addr(old));
+                self.ring.rx_arm(i, self.pool.bus_addr(old));
             }
             i = self.slots.wrap.next(i);
             seen += 1;
         }
+        self.stats.packets += n as u64;
+        self.stats.bytes += bytes;
         if seen > 0 {
             self.slots.next = i;
             // Descriptors must be in memory before the NIC sees the tail move (§7.1.9).
@@ -172,8 +174,8 @@ impl<R: RegisterIo, A: DmaAllocator> Drop for RxQueue<'_, R, A> {
 /// A transmit queue. Created by [`Device::start_tx_queue`](crate::Device::start_tx_queue).
 pub struct TxQueue<'p, R: RegisterIo, A: DmaAllocator> {
     regs: R,
-    ring: DmaBuffer<A>,
-    slots: TxSlots<PacketBuf<'p>>,
+    ring: DescRing<A>,
+    slots: TxSlots<(&'p PoolCore, u32)>,
     cache: PoolCache<'p>,
     index: u16,
     stats: TxQueueStats,
@@ -183,7 +185,7 @@ pub struct TxQueue<'p, R: RegisterIo, A: DmaAllocator> {
 const TX_MAX_LEN: usize = crate::pool::MAX_BUF_SIZE;
 
 impl<'p, R: RegisterIo, A: DmaAllocator> TxQueue<'p, R, A> {
-    pub(crate) fn new(regs: R, ring: DmaBuffer<A>, size: u16, index: u16) -> Self {
+    pub(crate) fn new(regs: R, ring: DescRing<A>, size: u16, index: u16) -> Self {
         Self {
             regs,
             ring,
@@ -219,11 +221,10 @@ impl<'p, R: RegisterIo, A: DmaAllocator> TxQueue<'p, R, A> {
     pub fn clean(&mut self) -> usize {
         let mut n = 0;
         while let Some(i) = self.slots.oldest() {
-            if !desc::tx_done(&self.ring, i) {
+            if !self.ring.tx_done(i) {
                 break;
             }
-            if let Some(buf) = self.slots.pop_oldest() {
-                let (pool, idx) = buf.into_raw();
+            if let Some((pool, idx)) = self.slots.pop_oldest() {
                 self.cache.free(pool, idx);
             }
             n += 1;
@@ -239,6 +240,7 @@ impl<'p, R: RegisterIo, A: DmaAllocator> TxQueue<'p, R, A> {
     pub fn tx_batch(&mut self, pkts: &mut [Option<PacketBuf<'p>>]) -> usize {
         self.clean();
         let mut sent = 0;
+        let mut bytes = 0;
         for slot in pkts.iter_mut() {
             if self.slots.free() == 0 {
                 break;
@@ -251,16 +253,14 @@ impl<'p, R: RegisterIo, A: DmaAllocator> TxQueue<'p, R, A> {
                 continue;
             }
             let bus = buf.bus_addr();
-            match self.slots.push(buf) {
-                Ok(i) => desc::tx_fill(&mut self.ring, i, bus, len as u16),
-                Err(buf) => {
-                    *slot = Some(buf);
-                    break;
-                }
+            // The ring has room (checked above), so `push` cannot fail.
+            if let Ok(i) = self.slots.push(buf.into_raw()) {
+                self.ring.tx_fill(i, bus, len as u16);
             }
-            self.stats.bytes += len as u64;
+            bytes += len as u64;
             sent += 1;
         }
+        self.stats.bytes += bytes;
         if sent > 0 {
             self.stats.packets += sent as u64;
             fence(Ordering::Release);
@@ -292,8 +292,7 @@ impl<R: RegisterIo, A: DmaAllocator> Drop for TxQueue<'_, R, A> {
     fn drop(&mut self) {
         self.regs.write32(regs::txdctl(self.index), 0);
         let mut cache = PoolCache::new(None);
-        for buf in self.slots.drain() {
-            let (pool, idx) = buf.into_raw();
+        for (pool, idx) in self.slots.drain() {
             cache.free(pool, idx);
         }
     }
