@@ -4,6 +4,7 @@
 //! its decoding is on).
 
 use std::collections::BTreeMap;
+use std::string::{String, ToString};
 use std::vec::Vec;
 
 use crate::Address;
@@ -369,5 +370,106 @@ impl ConfigAccess for SimConfig {
         if let Some(f) = self.functions.get_mut(&addr) {
             f.write(addr, offset, width, value, &mut self.violations);
         }
+    }
+}
+
+/// What [`exercise`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Exercise {
+    /// Functions the walk found.
+    pub functions: usize,
+    /// Configuration reads the walk made.
+    pub walk_reads: u64,
+    /// Configuration reads made in total.
+    pub total_reads: u64,
+}
+
+/// Most reads a walk may make: two per probed slot of every bus, plus the header reads and a
+/// full capability walk (bridge subsystem lookup) of every function found.
+pub fn walk_read_bound(functions: usize) -> u64 {
+    256 * 32 * 8 * 2 + functions as u64 * (8 + 64 * 2)
+}
+
+/// The fuzzing entry point, shared by the fuzz target and the randomized tests: builds a machine
+/// of arbitrary configuration spaces from `data` (bridges pointing anywhere, capability lists of
+/// any shape), walks it, decodes and sizes every BAR, walks both capability lists and reads the
+/// typed capabilities; then parses `data` as an `lspci` dump and lists it.
+///
+/// # Panics
+/// When a bound is broken: more walk reads than [`walk_read_bound`], a capability list longer
+/// than its space allows, a function listed twice, or a BAR probe while decoding.
+pub fn exercise(data: &[u8]) -> Exercise {
+    use crate::{Counting, Enumerator, walk::BusId};
+
+    let Some((&head, mut rest)) = data.split_first() else {
+        return Exercise::default();
+    };
+    let space = if head & 0x80 != 0 { 4096 } else { 256 };
+    let mut m = SimConfig::new(space);
+    for _ in 0..=head % 16 {
+        let Some((addr, tail)) = rest.split_first_chunk::<3>() else {
+            break;
+        };
+        let a = Address::new(0, addr[0] % 8, addr[1], addr[2]);
+        let take = tail.len().min(if space == 4096 { 512 } else { 256 });
+        let (bytes, tail) = tail.split_at(take);
+        let f = m.raw(a, bytes);
+        if bytes.len() > 256 {
+            // Put the second part at 0x100 so that extended capabilities get arbitrary bytes.
+            for (i, b) in bytes[256..].iter().enumerate() {
+                f.set8(0x100 + i as u16, *b);
+            }
+        }
+        rest = tail;
+    }
+
+    let roots = [BusId::new(0, 0), BusId::new(0, 3), BusId::new(0, 7)];
+    let mut c = Counting::new(&mut m);
+    let functions: Vec<crate::Function> = Enumerator::new(&mut c, &roots).collect();
+    let walk_reads = c.reads();
+    assert!(
+        walk_reads <= walk_read_bound(functions.len()),
+        "walk made {walk_reads} reads"
+    );
+    let mut seen: Vec<Address> = functions.iter().map(|f| f.address).collect();
+    seen.sort();
+    assert!(
+        seen.windows(2).all(|w| w[0] != w[1]),
+        "a function listed twice"
+    );
+
+    for f in &functions {
+        let _ = f.bars(&mut c).count();
+        let _ = f.size_bars(&mut c);
+        let _ = f.bridge_windows(&mut c);
+        assert!(f.capabilities(&mut c).count() <= 64);
+        assert!(f.extended_capabilities(&mut c).count() <= 1024);
+        if let Some(mut msi) = f.msi(&mut c) {
+            let _ = (msi.max_vectors(), msi.mask(&mut c));
+            let _ = msi.set_message(&mut c, 0xfee0_0000, 0x30);
+            let _ = msi.set_vectors(&mut c, 1);
+        }
+        if let Some(msix) = f.msix(&mut c) {
+            let _ = (msix.table_size(), msix.table(), msix.pba());
+        }
+        if let Some(e) = f.express(&mut c) {
+            let _ = (e.port_type(), e.link(&mut c), e.max_link(&mut c));
+        }
+        if let Some(pm) = f.power_management(&mut c) {
+            let _ = pm.power_state(&mut c);
+        }
+        let _ = f.lspci_line().to_string();
+    }
+    let total_reads = c.reads();
+    assert!(m.violations().is_empty(), "{:?}", m.violations());
+
+    if let Ok(dump) = crate::dump::DumpSpace::parse(&String::from_utf8_lossy(data)) {
+        let listed = dump.list(&dump);
+        assert!(listed.len() <= dump.len());
+    }
+    Exercise {
+        functions: functions.len(),
+        walk_reads,
+        total_reads,
     }
 }
