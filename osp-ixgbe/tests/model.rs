@@ -246,7 +246,8 @@ fn init_faults_are_typed_errors() {
     let (mem, clock) = setup();
     // Polls move simulated time in 1 ms steps, so one-second timeouts end quickly.
     clock.set_relax_step(Duration::from_millis(1));
-    let cases: [(Fault, fn(&Error) -> bool); 3] = [
+    type Check = fn(&Error) -> bool;
+    let cases: [(Fault, Check); 3] = [
         (Fault::EepromNeverDone, |e| {
             matches!(
                 e,

@@ -320,7 +320,7 @@ fn tail_queue(offset: usize) -> Option<(bool, u16)> {
     }
     if (regs::tdbal(0)..regs::tdbal(0) + 128 * 0x40).contains(&offset) {
         let d = offset - regs::tdbal(0);
-        return (d % 0x40 == 0x18).then(|| (false, (d / 0x40) as u16));
+        return (d % 0x40 == 0x18).then_some((false, (d / 0x40) as u16));
     }
     None
 }
