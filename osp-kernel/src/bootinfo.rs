@@ -26,7 +26,10 @@ pub struct Text<const N: usize> {
 
 impl<const N: usize> Text<N> {
     const fn new() -> Self {
-        Self { buf: [0; N], len: 0 }
+        Self {
+            buf: [0; N],
+            len: 0,
+        }
     }
 
     fn set(&mut self, s: &str) {
@@ -81,6 +84,7 @@ impl MemoryManagement for LowMemory {
 
 /// Why the boot information could not be read.
 #[derive(Debug, Clone, Copy)]
+#[allow(dead_code, reason = "read through Debug in the fatal message")]
 pub enum BootInfoError {
     /// EAX held neither multiboot magic.
     UnknownMagic(u32),
@@ -129,7 +133,8 @@ pub unsafe fn read(magic: u32, info: u32) -> Result<BootInfo, BootInfoError> {
                 (mb.lower_memory_bound(), mb.upper_memory_bound())
             {
                 out.memory.push(0, u64::from(lower) * 1024, Kind::Usable);
-                out.memory.push(0x10_0000, u64::from(upper) * 1024, Kind::Usable);
+                out.memory
+                    .push(0x10_0000, u64::from(upper) * 1024, Kind::Usable);
             }
         }
         MULTIBOOT2_MAGIC => {
@@ -148,7 +153,8 @@ pub unsafe fn read(magic: u32, info: u32) -> Result<BootInfo, BootInfoError> {
             if let Some(map) = mb.memory_map_tag() {
                 for a in map.memory_areas() {
                     let ty: u32 = a.typ().into();
-                    out.memory.push(a.start_address(), a.size(), Kind::from_e820(ty));
+                    out.memory
+                        .push(a.start_address(), a.size(), Kind::from_e820(ty));
                 }
             }
             let rsdp: Option<&[u8]> = match (mb.rsdp_v2_tag(), mb.rsdp_v1_tag()) {

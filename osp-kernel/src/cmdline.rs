@@ -81,22 +81,62 @@ pub enum After {
     PowerOff,
     /// Stop the CPU and leave the console as it is.
     Halt,
+    /// Keep serving on the network (for `osp.serve.seconds`, then what `osp.after` said before,
+    /// or forever).
+    Serve,
+}
+
+/// A static IPv4 configuration from `ip=ADDR/PREFIX` and `gw=GATEWAY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaticIp {
+    /// Address.
+    pub addr: [u8; 4],
+    /// Prefix length (0-32).
+    pub prefix: u8,
+    /// Default gateway, if given.
+    pub gateway: Option<[u8; 4]>,
+}
+
+/// Parses `a.b.c.d`.
+pub fn parse_ipv4(s: &str) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut parts = s.split('.');
+    for o in &mut out {
+        *o = parts.next()?.parse().ok()?;
+    }
+    parts.next().is_none().then_some(out)
 }
 
 /// The parsed parameters the kernel acts on.
 #[derive(Debug, Clone, Copy)]
-pub struct Params {
+pub struct Params<'a> {
     /// `osp.after`.
     pub after: After,
     /// `osp.test=fault`: take a page fault after `ready`.
     pub test_fault: bool,
     /// `osp.log`.
     pub log_level: log::LevelFilter,
+    /// `osp.serve.seconds`: serve for this long, then follow `osp.after`'s fallback.
+    pub serve_seconds: Option<u64>,
+    /// `ip=ADDR/PREFIX` (with `gw=`); DHCP when absent.
+    pub ip: Option<StaticIp>,
+    /// `osp.scratch=SERIAL`: the disk with this serial number may be overwritten.
+    pub scratch_serial: Option<&'a str>,
+    /// `osp.scratch.sectors`.
+    pub scratch_sectors: u64,
 }
 
-impl Default for Params {
+impl Default for Params<'_> {
     fn default() -> Self {
-        Self { after: After::Halt, test_fault: false, log_level: log::LevelFilter::Info }
+        Self {
+            after: After::Halt,
+            test_fault: false,
+            log_level: log::LevelFilter::Info,
+            serve_seconds: None,
+            ip: None,
+            scratch_serial: None,
+            scratch_sectors: 2048,
+        }
     }
 }
 
@@ -110,14 +150,16 @@ pub enum Problem<'a> {
 }
 
 /// Parses `line`, calling `report` for every problem; never fails.
-pub fn parse<'a>(line: &'a str, mut report: impl FnMut(Problem<'a>)) -> Params {
+pub fn parse<'a>(line: &'a str, mut report: impl FnMut(Problem<'a>)) -> Params<'a> {
     let mut p = Params::default();
+    let mut gateway = None;
     for token in line.split_whitespace() {
         let (key, value) = token.split_once('=').unwrap_or((token, ""));
         match key {
             "osp.after" => match value {
                 "poweroff" => p.after = After::PowerOff,
                 "halt" => p.after = After::Halt,
+                "serve" => p.after = After::Serve,
                 _ => report(Problem::BadValue(key, value)),
             },
             "osp.test" => match value {
@@ -128,8 +170,38 @@ pub fn parse<'a>(line: &'a str, mut report: impl FnMut(Problem<'a>)) -> Params {
                 Ok(level) => p.log_level = level,
                 Err(_) => report(Problem::BadValue(key, value)),
             },
+            "osp.serve.seconds" => match value.parse() {
+                Ok(n) => p.serve_seconds = Some(n),
+                Err(_) => report(Problem::BadValue(key, value)),
+            },
+            "osp.scratch" if !value.is_empty() => p.scratch_serial = Some(value),
+            "osp.scratch.sectors" => match value.parse() {
+                Ok(n) if n > 0 => p.scratch_sectors = n,
+                _ => report(Problem::BadValue(key, value)),
+            },
+            "ip" => {
+                let parsed = value.split_once('/').and_then(|(a, len)| {
+                    let prefix: u8 = len.parse().ok().filter(|&l| l <= 32)?;
+                    Some(StaticIp {
+                        addr: parse_ipv4(a)?,
+                        prefix,
+                        gateway: None,
+                    })
+                });
+                match parsed {
+                    Some(ip) => p.ip = Some(ip),
+                    None => report(Problem::BadValue(key, value)),
+                }
+            }
+            "gw" => match parse_ipv4(value) {
+                Some(g) => gateway = Some(g),
+                None => report(Problem::BadValue(key, value)),
+            },
             _ => report(Problem::UnknownKey(key)),
         }
+    }
+    if let Some(ip) = &mut p.ip {
+        ip.gateway = gateway;
     }
     p
 }
@@ -141,10 +213,19 @@ mod tests {
 
     #[test]
     fn loader_file_names_and_urls_are_dropped() {
-        assert_eq!(strip_image_name("/tmp/osp-kernel osp.after=halt"), "osp.after=halt");
-        assert_eq!(strip_image_name("tftp://10.0.2.2/osp-kernel  a=b c=d"), "a=b c=d");
+        assert_eq!(
+            strip_image_name("/tmp/osp-kernel osp.after=halt"),
+            "osp.after=halt"
+        );
+        assert_eq!(
+            strip_image_name("tftp://10.0.2.2/osp-kernel  a=b c=d"),
+            "a=b c=d"
+        );
         assert_eq!(strip_image_name("/boot/osp-kernel"), "");
-        assert_eq!(strip_image_name("  osp.log=debug x=y "), "osp.log=debug x=y");
+        assert_eq!(
+            strip_image_name("  osp.log=debug x=y "),
+            "osp.log=debug x=y"
+        );
         assert_eq!(strip_image_name(""), "");
         assert_eq!(strip_image_name("   "), "");
     }
@@ -160,10 +241,15 @@ mod tests {
     #[test]
     fn known_keys_are_parsed_and_the_rest_reported() {
         let mut problems = Vec::new();
-        let p = parse("osp.after=poweroff osp.test=fault osp.log=debug foo=1 osp.after=sideways bare", |e| {
-            problems.push(e)
-        });
-        assert_eq!(p.after, After::PowerOff, "a bad later value keeps the earlier good one");
+        let p = parse(
+            "osp.after=poweroff osp.test=fault osp.log=debug foo=1 osp.after=sideways bare",
+            |e| problems.push(e),
+        );
+        assert_eq!(
+            p.after,
+            After::PowerOff,
+            "a bad later value keeps the earlier good one"
+        );
         assert!(p.test_fault);
         assert_eq!(p.log_level, log::LevelFilter::Debug);
         assert_eq!(
@@ -174,6 +260,38 @@ mod tests {
                 Problem::UnknownKey("bare")
             ]
         );
+    }
+
+    #[test]
+    fn network_scratch_and_serve_parameters() {
+        let mut problems = Vec::new();
+        let p = parse(
+            "ip=10.0.2.15/24 gw=10.0.2.2 osp.after=serve osp.serve.seconds=30 osp.scratch=QM1 \
+             osp.scratch.sectors=4096 ip=1.2.3/8 gw=x osp.scratch.sectors=0",
+            |e| problems.push(e),
+        );
+        assert_eq!(
+            p.ip,
+            Some(StaticIp {
+                addr: [10, 0, 2, 15],
+                prefix: 24,
+                gateway: Some([10, 0, 2, 2])
+            })
+        );
+        assert_eq!(p.after, After::Serve);
+        assert_eq!(p.serve_seconds, Some(30));
+        assert_eq!(p.scratch_serial, Some("QM1"));
+        assert_eq!(p.scratch_sectors, 4096);
+        assert_eq!(
+            problems,
+            [
+                Problem::BadValue("ip", "1.2.3/8"),
+                Problem::BadValue("gw", "x"),
+                Problem::BadValue("osp.scratch.sectors", "0")
+            ]
+        );
+        assert_eq!(parse_ipv4("256.1.1.1"), None);
+        assert_eq!(parse_ipv4("1.2.3.4.5"), None);
     }
 
     #[test]

@@ -116,7 +116,10 @@ pub fn print_info() {
     }
     if let Some(hv) = crate::arch::hypervisor() {
         let end = hv.iter().position(|&b| b == 0).unwrap_or(hv.len());
-        kprintln!("cpu: hypervisor\t: {}", core::str::from_utf8(&hv[..end]).unwrap_or("?"));
+        kprintln!(
+            "cpu: hypervisor\t: {}",
+            core::str::from_utf8(&hv[..end]).unwrap_or("?")
+        );
     }
     crate::kprint!("cpu: flags\t\t:");
     for &(leaf, sub, reg, bit, name) in FLAGS {

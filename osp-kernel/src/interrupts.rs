@@ -26,8 +26,12 @@ static mut DOUBLE_FAULT_STACK: Stack = Stack([0; IST_STACK]);
 static mut NMI_STACK: Stack = Stack([0; IST_STACK]);
 
 static TSS: spin::Once<TaskStateSegment> = spin::Once::new();
-static GDT: spin::Once<(GlobalDescriptorTable, SegmentSelector, SegmentSelector, SegmentSelector)> =
-    spin::Once::new();
+static GDT: spin::Once<(
+    GlobalDescriptorTable,
+    SegmentSelector,
+    SegmentSelector,
+    SegmentSelector,
+)> = spin::Once::new();
 static IDT: spin::Once<InterruptDescriptorTable> = spin::Once::new();
 
 unsafe extern "C" {
@@ -70,22 +74,26 @@ pub fn init() {
 
     let idt = IDT.call_once(|| {
         let mut idt = InterruptDescriptorTable::new();
-        // SAFETY: `isr_table` is an array of 32 code addresses emitted by `isr.s`.
-        let table = unsafe { &*(&raw const isr_table) };
+        // SAFETY: `isr_table` is an array of 32 code addresses emitted by `isr.s`, never written.
+        let table: &[u64; 32] = unsafe { &isr_table };
         let addr = |v: usize| VirtAddr::new(table[v]);
-        // SAFETY (for every `set_handler_addr` below): each address is an entry stub from
-        // `isr.s` that saves all registers, calls `exception_entry` with a well-formed frame for
-        // that vector's error-code convention, and returns with `iretq`.
+        // SAFETY: each address is an entry stub from `isr.s` that saves all registers, calls
+        // `exception_entry` with a well-formed frame for that vector's error-code convention,
+        // and returns with `iretq`.
         unsafe {
             idt.divide_error.set_handler_addr(addr(0));
             idt.debug.set_handler_addr(addr(1));
-            idt.non_maskable_interrupt.set_handler_addr(addr(2)).set_stack_index(NMI_IST);
+            idt.non_maskable_interrupt
+                .set_handler_addr(addr(2))
+                .set_stack_index(NMI_IST);
             idt.breakpoint.set_handler_addr(addr(3));
             idt.overflow.set_handler_addr(addr(4));
             idt.bound_range_exceeded.set_handler_addr(addr(5));
             idt.invalid_opcode.set_handler_addr(addr(6));
             idt.device_not_available.set_handler_addr(addr(7));
-            idt.double_fault.set_handler_addr(addr(8)).set_stack_index(DOUBLE_FAULT_IST);
+            idt.double_fault
+                .set_handler_addr(addr(8))
+                .set_stack_index(DOUBLE_FAULT_IST);
             idt.invalid_tss.set_handler_addr(addr(10));
             idt.segment_not_present.set_handler_addr(addr(11));
             idt.stack_segment_fault.set_handler_addr(addr(12));
@@ -93,7 +101,9 @@ pub fn init() {
             idt.page_fault.set_handler_addr(addr(14));
             idt.x87_floating_point.set_handler_addr(addr(16));
             idt.alignment_check.set_handler_addr(addr(17));
-            idt.machine_check.set_handler_addr(addr(18)).set_stack_index(NMI_IST);
+            idt.machine_check
+                .set_handler_addr(addr(18))
+                .set_stack_index(NMI_IST);
             idt.simd_floating_point.set_handler_addr(addr(19));
             idt.virtualization.set_handler_addr(addr(20));
             idt.cp_protection_exception.set_handler_addr(addr(21));
@@ -192,10 +202,18 @@ extern "C" fn exception_entry(frame: &ExceptionFrame) -> ! {
         let e = frame.error;
         print_unlocked(format_args!(
             " [{} {} {}{}]",
-            if e & 1 != 0 { "protection-violation" } else { "not-present" },
+            if e & 1 != 0 {
+                "protection-violation"
+            } else {
+                "not-present"
+            },
             if e & 2 != 0 { "write" } else { "read" },
             if e & 4 != 0 { "user" } else { "kernel" },
-            if e & 16 != 0 { " instruction-fetch" } else { "" },
+            if e & 16 != 0 {
+                " instruction-fetch"
+            } else {
+                ""
+            },
         ));
     }
     let cr2 = Cr2::read_raw();

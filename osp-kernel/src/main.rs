@@ -5,23 +5,35 @@
 
 extern crate alloc;
 
+mod acpi;
 mod arch;
 mod bootinfo;
 mod cpu;
 mod interrupts;
 mod memory;
+mod pci;
 mod serial;
+mod storage;
 mod tsc;
 
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use osp_kernel::cmdline::{self, After, Problem, Source};
-use osp_kernel::memmap::Kind;
+use osp_kernel::memmap::{Kind, MemoryMap};
 
 core::arch::global_asm!(include_str!("boot.s"), options(att_syntax));
 
 /// Kernel version, printed in the banner.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+static MEMORY_MAP: spin::Once<MemoryMap> = spin::Once::new();
+static RSDP_COPY: spin::Once<[u8; 36]> = spin::Once::new();
+
+/// The physical memory map (empty before the boot information has been read).
+pub fn memory_map() -> &'static MemoryMap {
+    static EMPTY: MemoryMap = MemoryMap::new();
+    MEMORY_MAP.get().unwrap_or(&EMPTY)
+}
 
 /// `osp.after` as a number, readable from the fault path without locks.
 static AFTER: AtomicU8 = AtomicU8::new(AFTER_HALT);
@@ -49,7 +61,10 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
         bootinfo::Protocol::Multiboot1 => "multiboot1",
         bootinfo::Protocol::Multiboot2 => "multiboot2",
     };
-    let loader = boot.loader_name.as_ref().map_or("unknown loader", |t| t.as_str());
+    let loader = boot
+        .loader_name
+        .as_ref()
+        .map_or("unknown loader", |t| t.as_str());
     kprintln!("boot: {protocol} from {loader}");
 
     let mut embedded_buf = [0u8; cmdline::EMBED_SIZE];
@@ -68,7 +83,7 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
     AFTER.store(
         match params.after {
             After::PowerOff => AFTER_POWEROFF,
-            After::Halt => AFTER_HALT,
+            After::Halt | After::Serve => AFTER_HALT,
         },
         Ordering::SeqCst,
     );
@@ -79,9 +94,14 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
 
     cpu::print_info();
     let (hz, how) = tsc::calibrate();
-    kprintln!("cpu: tsc\t\t: {}.{:03} MHz ({how:?})", hz / 1_000_000, (hz / 1_000) % 1_000);
+    kprintln!(
+        "cpu: tsc\t\t: {}.{:03} MHz ({how:?})",
+        hz / 1_000_000,
+        (hz / 1_000) % 1_000
+    );
 
-    let map = &boot.memory;
+    let map = MEMORY_MAP.call_once(|| boot.memory.clone());
+    let rsdp = boot.rsdp.map(|r| RSDP_COPY.call_once(|| r));
     kprintln!(
         "memory: {} MiB usable, {} MiB ACPI, {} MiB reserved, RAM ends at {:#x}, {} regions",
         map.total(Kind::Usable) >> 20,
@@ -104,10 +124,21 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
         }
     }
 
+    let acpi = acpi::init(map, rsdp);
+    let ecam = acpi
+        .and_then(|a| a.mcfg())
+        .and_then(|m| m.entries().find(|e| e.segment == 0))
+        .map(|e| (e.base, e.segment, e.start_bus, e.end_bus));
+    let (mut pci, functions) = pci::init(ecam);
+    storage::init(pci.access(), &functions);
+
     kprintln!("osp: ready ({} ms after entry)", tsc::uptime_ms());
 
     if params.test_fault {
-        kprintln!("osp: osp.test=fault: reading unmapped address {:#x}", FAULT_TEST_ADDR);
+        kprintln!(
+            "osp: osp.test=fault: reading unmapped address {:#x}",
+            FAULT_TEST_ADDR
+        );
         // SAFETY: deliberately unsound: this read faults (the address is canonical but never
         // mapped) to prove the exception path; the handler never returns here.
         let v = unsafe { core::ptr::read_volatile(FAULT_TEST_ADDR as *const u64) };
@@ -123,7 +154,7 @@ const FAULT_TEST_ADDR: u64 = 0x4000_0000_0000;
 fn finish(after: After) -> ! {
     match after {
         After::PowerOff => power_off(arch::QEMU_EXIT_OK),
-        After::Halt => {
+        After::Halt | After::Serve => {
             kprintln!("osp: halted");
             arch::halt_forever()
         }
@@ -132,6 +163,7 @@ fn finish(after: After) -> ! {
 
 fn power_off(qemu_code: u8) -> ! {
     serial::print_unlocked(format_args!("osp: power off\n"));
+    acpi::power_off();
     arch::qemu_debug_exit(qemu_code);
     serial::print_unlocked(format_args!("osp: no power-off method worked; halted\n"));
     arch::halt_forever()

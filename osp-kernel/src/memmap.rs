@@ -83,7 +83,11 @@ impl MemoryMap {
     /// An empty map.
     pub const fn new() -> Self {
         Self {
-            regions: [Region { start: 0, end: 0, kind: Kind::Reserved }; MAX_REGIONS],
+            regions: [Region {
+                start: 0,
+                end: 0,
+                kind: Kind::Reserved,
+            }; MAX_REGIONS],
             len: 0,
             dropped: 0,
         }
@@ -99,7 +103,11 @@ impl MemoryMap {
             self.dropped += 1;
             return;
         }
-        self.regions[self.len] = Region { start, end: start.saturating_add(len), kind };
+        self.regions[self.len] = Region {
+            start,
+            end: start.saturating_add(len),
+            kind,
+        };
         self.len += 1;
     }
 
@@ -115,17 +123,27 @@ impl MemoryMap {
 
     /// Total bytes of `kind` (overlaps counted twice, as the firmware listed them).
     pub fn total(&self, kind: Kind) -> u64 {
-        self.regions().iter().filter(|r| r.kind == kind).fold(0, |a, r| a.saturating_add(r.len()))
+        self.regions()
+            .iter()
+            .filter(|r| r.kind == kind)
+            .fold(0, |a, r| a.saturating_add(r.len()))
     }
 
     /// One past the highest RAM byte.
     pub fn ram_end(&self) -> u64 {
-        self.regions().iter().filter(|r| r.kind.is_ram()).map(|r| r.end).max().unwrap_or(0)
+        self.regions()
+            .iter()
+            .filter(|r| r.kind.is_ram())
+            .map(|r| r.end)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Whether any RAM region overlaps `[start, end)`.
     pub fn overlaps_ram(&self, start: u64, end: u64) -> bool {
-        self.regions().iter().any(|r| r.kind.is_ram() && r.start < end && start < r.end)
+        self.regions()
+            .iter()
+            .any(|r| r.kind.is_ram() && r.start < end && start < r.end)
     }
 
     /// Whether `[start, end)` is entirely inside one usable region that no non-usable region
@@ -146,7 +164,14 @@ impl MemoryMap {
 impl fmt::Display for MemoryMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for r in self.regions() {
-            writeln!(f, "  [{:#014x}-{:#014x}] {:>10} KiB {:?}", r.start, r.end, r.len() >> 10, r.kind)?;
+            writeln!(
+                f,
+                "  [{:#014x}-{:#014x}] {:>10} KiB {:?}",
+                r.start,
+                r.end,
+                r.len() >> 10,
+                r.kind
+            )?;
         }
         if self.dropped > 0 {
             writeln!(f, "  ({} more regions not kept)", self.dropped)?;
@@ -172,7 +197,13 @@ pub struct FrameAllocator {
 impl FrameAllocator {
     /// Frames from `map`, below `limit`, avoiding the `reserved` ranges.
     pub fn new(map: &MemoryMap, reserved: [(u64, u64); 4], limit: u64) -> Self {
-        Self { map: map.clone(), reserved, next: 0x10_0000, limit, handed_out: 0 }
+        Self {
+            map: map.clone(),
+            reserved,
+            next: 0x10_0000,
+            limit,
+            handed_out: 0,
+        }
     }
 
     /// Bytes handed out so far.
@@ -203,8 +234,10 @@ impl FrameAllocator {
             if end > self.limit {
                 return None;
             }
-            if let Some(&(_, r_end)) =
-                self.reserved.iter().find(|&&(s, e)| s < e && s < end && candidate < e)
+            if let Some(&(_, r_end)) = self
+                .reserved
+                .iter()
+                .find(|&&(s, e)| s < e && s < end && candidate < e)
             {
                 candidate = r_end;
                 continue;
@@ -268,13 +301,18 @@ mod tests {
     #[test]
     fn frames_skip_low_memory_the_kernel_and_holes() {
         let m = qemu_like();
-        let mut fa = FrameAllocator::new(&m, [(0x100000, 0x400000), (0, 0), (0, 0), (0, 0)], u64::MAX);
+        let mut fa =
+            FrameAllocator::new(&m, [(0x100000, 0x400000), (0, 0), (0, 0), (0, 0)], u64::MAX);
         assert_eq!(fa.allocate(1, FRAME), Some(0x400000));
         assert_eq!(fa.allocate(1, 0x200000), Some(0x600000));
         // Too big for the rest of low RAM: comes from above 4 GiB.
         assert_eq!(fa.allocate(0x8000, FRAME), Some(0x1_0000_0000));
         fa.set_limit(0x1_0000_0000);
-        assert_eq!(fa.allocate(1, FRAME), None, "nothing left below the limit past the bump");
+        assert_eq!(
+            fa.allocate(1, FRAME),
+            None,
+            "nothing left below the limit past the bump"
+        );
     }
 
     #[test]
@@ -288,7 +326,11 @@ mod tests {
         assert_eq!(m.regions()[0].end, u64::MAX);
         let mut fa = FrameAllocator::new(&m, [(0, 0); 4], u64::MAX);
         assert_eq!(fa.allocate(0x80, FRAME), Some(0x200000));
-        assert_eq!(fa.allocate(1, FRAME), Some(0x281000), "skips the reserved hole");
+        assert_eq!(
+            fa.allocate(1, FRAME),
+            Some(0x281000),
+            "skips the reserved hole"
+        );
         assert_eq!(fa.allocate(u64::MAX, FRAME), None);
         assert_eq!(fa.allocate(1, 3 * FRAME), None, "bad alignment");
         for _ in 0..200 {

@@ -78,8 +78,15 @@ fn kernel_end() -> u64 {
 pub fn init(map: &MemoryMap) -> Result<Summary, MemoryError> {
     let kernel = (0x10_0000, kernel_end().next_multiple_of(FRAME));
     // Page tables are built while the boot tables (first 4 GiB) are live: take frames below.
-    let mut frames = Frames(FrameAllocator::new(map, [kernel, (0, 0), (0, 0), (0, 0)], FOUR_GIB));
-    let l4_addr = frames.0.allocate(1, FRAME).ok_or(MemoryError::OutOfFrames)?;
+    let mut frames = Frames(FrameAllocator::new(
+        map,
+        [kernel, (0, 0), (0, 0), (0, 0)],
+        FOUR_GIB,
+    ));
+    let l4_addr = frames
+        .0
+        .allocate(1, FRAME)
+        .ok_or(MemoryError::OutOfFrames)?;
     // SAFETY: a fresh, identity-mapped frame; zeroed here and owned by the mapper from now on.
     let l4 = unsafe {
         core::ptr::write_bytes(l4_addr as *mut u8, 0, FRAME as usize);
@@ -95,7 +102,13 @@ pub fn init(map: &MemoryMap) -> Result<Summary, MemoryError> {
     while addr < top {
         let ram = map.overlaps_ram(addr, addr + HUGE);
         if addr < FOUR_GIB || ram {
-            let flags = F::PRESENT | F::WRITABLE | if ram || addr == 0 { F::empty() } else { UNCACHED };
+            let flags = F::PRESENT
+                | F::WRITABLE
+                | if ram || addr == 0 {
+                    F::empty()
+                } else {
+                    UNCACHED
+                };
             // Not live yet: no TLB flush needed (and each one is an exit under nested paging).
             map_huge(&mut mapper, &mut frames, addr, flags, false)?;
             mapped += HUGE;
@@ -114,12 +127,20 @@ pub fn init(map: &MemoryMap) -> Result<Summary, MemoryError> {
     // The heap: a quarter of usable RAM, between 4 and 256 MiB, 2 MiB aligned, anywhere in RAM.
     frames.0.set_limit(map.ram_end());
     let usable = map.total(osp_kernel::memmap::Kind::Usable);
-    let heap = (usable / 4).clamp(4 << 20, 256 << 20).next_multiple_of(HUGE);
+    let heap = (usable / 4)
+        .clamp(4 << 20, 256 << 20)
+        .next_multiple_of(HUGE);
     let (heap_addr, heap) = match frames.0.allocate(heap / FRAME, HUGE) {
         Some(addr) => (addr, heap),
         None => {
             let small = 4 << 20;
-            (frames.0.allocate(small / FRAME, HUGE).ok_or(MemoryError::OutOfFrames)?, small)
+            (
+                frames
+                    .0
+                    .allocate(small / FRAME, HUGE)
+                    .ok_or(MemoryError::OutOfFrames)?,
+                small,
+            )
         }
     };
     // SAFETY: `[heap_addr, heap_addr + heap)` is usable RAM handed out once, identity-mapped.
@@ -127,7 +148,11 @@ pub fn init(map: &MemoryMap) -> Result<Summary, MemoryError> {
 
     let frames_used = frames.0.handed_out();
     *PAGING.lock() = Some(Paging { mapper, frames });
-    Ok(Summary { mapped, heap, frames_used })
+    Ok(Summary {
+        mapped,
+        heap,
+        frames_used,
+    })
 }
 
 fn map_huge(
@@ -171,7 +196,10 @@ pub enum MmioError {
 
 /// Makes `[phys, phys + len)` accessible, uncached, at the same virtual address.
 pub fn map_mmio(phys: u64, len: u64, map: &MemoryMap) -> Result<NonNull<u8>, MmioError> {
-    let end = phys.checked_add(len).filter(|_| len > 0).ok_or(MmioError::BadRange)?;
+    let end = phys
+        .checked_add(len)
+        .filter(|_| len > 0)
+        .ok_or(MmioError::BadRange)?;
     if end > 1 << 47 {
         return Err(MmioError::BadRange);
     }
@@ -194,8 +222,14 @@ pub fn map_mmio(phys: u64, len: u64, map: &MemoryMap) -> Result<NonNull<u8>, Mmi
                 }
             }
             _ => {
-                map_huge(&mut paging.mapper, &mut paging.frames, addr, F::PRESENT | F::WRITABLE | UNCACHED, true)
-                    .map_err(|_| MmioError::OutOfFrames)?;
+                map_huge(
+                    &mut paging.mapper,
+                    &mut paging.frames,
+                    addr,
+                    F::PRESENT | F::WRITABLE | UNCACHED,
+                    true,
+                )
+                .map_err(|_| MmioError::OutOfFrames)?;
             }
         }
         addr += HUGE;
@@ -219,12 +253,16 @@ unsafe impl DmaAllocator for KernelDma {
         if len == 0 || !align.is_power_of_two() || align > DMA_ALIGN {
             return Err(DmaError::BadLayout { len, align });
         }
-        let layout =
-            Layout::from_size_align(len, DMA_ALIGN).map_err(|_| DmaError::BadLayout { len, align })?;
+        let layout = Layout::from_size_align(len, DMA_ALIGN)
+            .map_err(|_| DmaError::BadLayout { len, align })?;
         // SAFETY: `layout` has a non-zero size.
         let ptr = unsafe { alloc::alloc::alloc_zeroed(layout) };
         let virt = NonNull::new(ptr).ok_or(DmaError::OutOfMemory { len })?;
-        Ok(DmaRegion { virt, bus: ptr as u64, len })
+        Ok(DmaRegion {
+            virt,
+            bus: ptr as u64,
+            len,
+        })
     }
 
     unsafe fn deallocate(&self, region: DmaRegion) {

@@ -131,7 +131,12 @@ impl log::Log for Logger {
     }
     fn log(&self, record: &log::Record<'_>) {
         if self.enabled(record.metadata()) {
-            print(format_args!("{:5} {}: {}\n", record.level(), record.target(), record.args()));
+            print(format_args!(
+                "{:5} {}: {}\n",
+                record.level(),
+                record.target(),
+                record.args()
+            ));
         }
     }
     fn flush(&self) {}
