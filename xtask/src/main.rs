@@ -13,6 +13,7 @@
 mod embed;
 mod image;
 mod kernel;
+mod netboot;
 mod prereq;
 mod qemu;
 mod scenarios;

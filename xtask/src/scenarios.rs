@@ -9,22 +9,28 @@ use crate::qemu::{Boot, End, Outcome, Qemu};
 use crate::{Result, embed, image, kernel, out_dir, prereq, root};
 
 /// A boot test.
-struct Scenario {
-    name: &'static str,
-    run: fn(&Artifacts) -> Result<Outcome>,
-    check: fn(&Outcome) -> Vec<String>,
+pub(crate) struct Scenario {
+    /// What it shows, as printed in the results.
+    pub name: &'static str,
+    /// Boots QEMU.
+    pub run: fn(&Artifacts) -> Result<Outcome>,
+    /// Lists what is wrong with the outcome (empty: passed).
+    pub check: fn(&Outcome) -> Vec<String>,
 }
 
 /// What the scenarios boot.
-struct Artifacts {
-    kernel: PathBuf,
-    embedded_kernel: PathBuf,
-    image: PathBuf,
+pub(crate) struct Artifacts {
+    /// The freshly built kernel (empty embedded command line).
+    pub kernel: PathBuf,
+    /// A copy with `osp.after=poweroff osp.log=debug` embedded.
+    pub embedded_kernel: PathBuf,
+    /// A bare.img whose GRUB passes `osp.after=poweroff`.
+    pub image: PathBuf,
 }
 
-const READY: &str = "osp: ready";
+pub(crate) const READY: &str = "osp: ready";
 
-fn expect(out: &Outcome, needles: &[&str]) -> Vec<String> {
+pub(crate) fn expect(out: &Outcome, needles: &[&str]) -> Vec<String> {
     needles
         .iter()
         .filter(|n| !out.serial.contains(*n))
@@ -32,7 +38,7 @@ fn expect(out: &Outcome, needles: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn expect_power_off(out: &Outcome) -> Vec<String> {
+pub(crate) fn expect_power_off(out: &Outcome) -> Vec<String> {
     let mut v = Vec::new();
     if !out.powered_off() {
         v.push(format!("QEMU did not end by power-off ({})", out.end));
@@ -44,7 +50,7 @@ fn expect_power_off(out: &Outcome) -> Vec<String> {
 }
 
 /// The banner, CPU and memory lines every successful boot prints.
-fn expect_boot(out: &Outcome) -> Vec<String> {
+pub(crate) fn expect_boot(out: &Outcome) -> Vec<String> {
     let mut v = expect(
         out,
         &[
@@ -71,6 +77,12 @@ fn kernel_boot(k: &Path, append: Option<&str>) -> Qemu {
 }
 
 fn scenarios() -> Vec<Scenario> {
+    let mut v = base_scenarios();
+    v.extend(crate::netboot::scenarios());
+    v
+}
+
+fn base_scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
             name: "qemu -kernel (multiboot 1), loader command line",
