@@ -79,21 +79,22 @@ pub struct S5Found {
 }
 
 /// Searches one table's AML (the bytes after its 36-byte header) for `\_S5`.
+///
+/// A first walk only follows the structure; when it finds nothing, a second walk also searches
+/// the code it could not step over for the byte pattern (so the common case reads each byte once).
 pub fn find_s5(aml: &[u8]) -> Option<S5Found> {
+    walk(aml, false).or_else(|| walk(aml, true))
+}
+
+fn walk(aml: &[u8], fallback: bool) -> Option<S5Found> {
     // Frame 0 is the table's root scope; frames above `depth` are stale.
     let mut stack = [(aml.len(), true); MAX_SCOPES];
     let mut depth = 0usize;
     let mut pos = 0usize;
-    let mut pattern: Option<S5Found> = None;
     loop {
-        let Some(&(end, root)) = stack.get(depth) else {
-            return pattern;
-        };
+        let &(end, root) = stack.get(depth)?;
         if pos >= end {
-            if depth == 0 {
-                return pattern;
-            }
-            depth -= 1;
+            depth = depth.checked_sub(1)?;
             continue;
         }
         match step(aml, pos, end, root) {
@@ -105,19 +106,28 @@ pub fn find_s5(aml: &[u8]) -> Option<S5Found> {
                 root: scope_root,
             } => {
                 let scope_end = scope_end.min(end);
-                if depth + 1 < MAX_SCOPES {
-                    depth += 1;
-                    if let Some(slot) = stack.get_mut(depth) {
+                match stack.get_mut(depth.saturating_add(1)) {
+                    Some(slot) => {
                         *slot = (scope_end, scope_root);
+                        depth = depth.saturating_add(1);
+                        pos = body.max(pos.saturating_add(1));
                     }
-                    pos = body.max(pos.saturating_add(1));
-                } else {
-                    pattern = pattern.or_else(|| scan(aml, pos, scope_end));
-                    pos = scope_end.max(pos.saturating_add(1));
+                    None => {
+                        if fallback {
+                            if let Some(f) = scan(aml, pos, scope_end) {
+                                return Some(f);
+                            }
+                        }
+                        pos = scope_end.max(pos.saturating_add(1));
+                    }
                 }
             }
             Step::Lost => {
-                pattern = pattern.or_else(|| scan(aml, pos, end));
+                if fallback {
+                    if let Some(f) = scan(aml, pos, end) {
+                        return Some(f);
+                    }
+                }
                 pos = end;
             }
         }
@@ -186,6 +196,9 @@ fn step_inner(aml: &[u8], pos: usize, end: usize, root: bool) -> Option<Step> {
         }
         // NoOp
         0xa3 => Step::Next(next),
+        // Module-level statements with fixed operand counts (Store, arithmetic, …); names are
+        // not stepped over here: a method call's argument count is unknown without a namespace.
+        0x70..=0x99 => Step::Next(skip_term(aml, pos, 0)?),
         EXT_OP => {
             let ext = u8_at(aml, next)?;
             let at = next.checked_add(1)?;
@@ -368,6 +381,7 @@ fn skip_term(aml: &[u8], at: usize, depth: u32) -> Option<usize> {
         | 0x88 => (2, 1),
         0x78 => (2, 2),
         0x80 | 0x81 | 0x82 | 0x96 | 0x97 | 0x98 | 0x99 => (1, 1),
+        0x70 => (1, 1),
         0x71 | 0x75 | 0x76 | 0x83 | 0x87 | 0x8e | 0x92 => (1, 0),
         0x90 | 0x91 | 0x93 | 0x94 | 0x95 => (2, 0),
         EXT_OP => {
@@ -572,8 +586,13 @@ mod tests {
 
     #[test]
     fn unknown_code_falls_back_to_pattern() {
-        // Store (Zero, Local0) at module level, then the package.
+        // Store (Zero, Local0) at module level is stepped over.
         let mut aml = std::vec![0x70, 0x00, 0x60];
+        aml.extend_from_slice(&S5_PKG);
+        assert_eq!(find_s5(&aml).unwrap().by, FoundBy::Structure);
+        // A method call (argument count unknown) at module level: the pattern fallback.
+        let mut aml = b"FOO_".to_vec();
+        aml.push(0x00);
         aml.extend_from_slice(&S5_PKG);
         let f = find_s5(&aml).unwrap();
         assert_eq!(f.by, FoundBy::Pattern);
