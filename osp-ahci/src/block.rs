@@ -73,12 +73,18 @@ impl<'s, D: BlockDevice> ByteStream<'s, D> {
         if scratch.len() < bs || bs == 0 {
             return Err(BufferError::TooLarge.into());
         }
-        Ok(Self { dev, pos: 0, scratch })
+        Ok(Self {
+            dev,
+            pos: 0,
+            scratch,
+        })
     }
 
     /// The device's size in bytes.
     pub fn len(&self) -> u64 {
-        self.dev.block_count().saturating_mul(self.dev.block_size() as u64)
+        self.dev
+            .block_count()
+            .saturating_mul(self.dev.block_size() as u64)
     }
 
     /// Whether the device holds no bytes.
@@ -154,7 +160,11 @@ impl<D: BlockDevice> Write for ByteStream<'_, D> {
 
 impl<D: BlockDevice> Seek for ByteStream<'_, D> {
     fn seek(&mut self, pos: SeekFrom) -> Result<u64, Error> {
-        let bad = Error::OutOfRange { lba: u64::MAX, count: 0, sectors: self.dev.block_count() };
+        let bad = Error::OutOfRange {
+            lba: u64::MAX,
+            count: 0,
+            sectors: self.dev.block_count(),
+        };
         let new = match pos {
             SeekFrom::Start(n) => Some(n),
             SeekFrom::End(d) => self.len().checked_add_signed(d),

@@ -106,7 +106,10 @@ impl Config {
 
     /// For ports that were just hot-plugged: the `hotplug` debounce table (25 ms / 500 ms / 2 s).
     pub const fn hotplug() -> Self {
-        Self { link: LinkTiming::HOTPLUG, ..Self::normal() }
+        Self {
+            link: LinkTiming::HOTPLUG,
+            ..Self::normal()
+        }
     }
 
     /// For flaky PHYs and slow drives: the `long` debounce table (100 ms / 2 s / 5 s), two
@@ -190,7 +193,10 @@ impl Config {
     pub fn port_budget(&self) -> Duration {
         let tries = u32::from(self.comreset_retries) + 1;
         self.engine_stop_timeout * 2
-            + (self.link.timeout + self.pre_debounce_delay + self.comreset_hold + self.ready_timeout)
+            + (self.link.timeout
+                + self.pre_debounce_delay
+                + self.comreset_hold
+                + self.ready_timeout)
                 * tries
     }
 }

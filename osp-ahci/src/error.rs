@@ -146,10 +146,16 @@ impl fmt::Display for BufferError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NotSectorMultiple { len, sector_size } => {
-                write!(f, "{len} bytes is not a whole number of {sector_size}-byte sectors")
+                write!(
+                    f,
+                    "{len} bytes is not a whole number of {sector_size}-byte sectors"
+                )
             }
             Self::Misaligned { bus, len } => {
-                write!(f, "DMA segment of {len} bytes at {bus:#x} is not word aligned")
+                write!(
+                    f,
+                    "DMA segment of {len} bytes at {bus:#x} is not word aligned"
+                )
             }
             Self::TooFragmented => f.write_str("a sector spans more segments than a command holds"),
             Self::TooLarge => f.write_str("request does not fit the buffer or one command"),
@@ -167,11 +173,18 @@ impl fmt::Display for Error {
             }
             Self::Dma(e) => write!(f, "{e}"),
             Self::AddressTooHigh { bus } => {
-                write!(f, "DMA address {bus:#x} above 4 GiB but the HBA is 32-bit only")
+                write!(
+                    f,
+                    "DMA address {bus:#x} above 4 GiB but the HBA is 32-bit only"
+                )
             }
             Self::NoSuchPort(p) => write!(f, "port {p} is not implemented"),
             Self::PortNotReady(p) => write!(f, "port {p} has no ready disk"),
-            Self::Device { port, status, error } => write!(
+            Self::Device {
+                port,
+                status,
+                error,
+            } => write!(
                 f,
                 "port {port}: device error (status {status:#04x}, error {error:#04x}{})",
                 match *error {
@@ -181,7 +194,9 @@ impl fmt::Display for Error {
                     _ => "",
                 }
             ),
-            Self::HostBus { port, is } => write!(f, "port {port}: host bus error (PxIS {is:#010x})"),
+            Self::HostBus { port, is } => {
+                write!(f, "port {port}: host bus error (PxIS {is:#010x})")
+            }
             Self::CommandTimeout { port, waited } => {
                 write!(f, "port {port}: command timed out after {waited:?}")
             }
@@ -192,8 +207,15 @@ impl fmt::Display for Error {
             Self::Aborted(p) => write!(f, "port {p}: command aborted by a port reset"),
             Self::RecoveryFailed(p) => write!(f, "port {p}: did not recover after COMRESET"),
             Self::Buffer(e) => write!(f, "{e}"),
-            Self::OutOfRange { lba, count, sectors } => {
-                write!(f, "{count} sectors at LBA {lba} pass the end of a {sectors}-sector disk")
+            Self::OutOfRange {
+                lba,
+                count,
+                sectors,
+            } => {
+                write!(
+                    f,
+                    "{count} sectors at LBA {lba} pass the end of a {sectors}-sector disk"
+                )
             }
             Self::QueueFull => f.write_str("all NCQ tags in use"),
             Self::QueueBusy => f.write_str("NCQ commands in flight"),

@@ -68,7 +68,9 @@ pub mod rfis {
 }
 
 /// Register FIS, host to device (SATA §10.5.5): 20 bytes, the command FIS of a command table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct H2dFis {
     /// [`fis_type::REG_H2D`].
@@ -115,7 +117,12 @@ pub const H2D_C: u8 = 1 << 7;
 impl H2dFis {
     /// A command FIS for `command` with nothing else set.
     pub fn command(command: u8) -> Self {
-        Self { fis_type: fis_type::REG_H2D, flags: H2D_C, command, ..Self::default() }
+        Self {
+            fis_type: fis_type::REG_H2D,
+            flags: H2D_C,
+            command,
+            ..Self::default()
+        }
     }
 
     /// A 48-bit LBA command transferring `count` sectors (0 = 65536).
@@ -154,7 +161,9 @@ impl H2dFis {
 
     /// The 48-bit LBA.
     pub fn lba(&self) -> u64 {
-        u64::from_le_bytes([self.lba0, self.lba1, self.lba2, self.lba3, self.lba4, self.lba5, 0, 0])
+        u64::from_le_bytes([
+            self.lba0, self.lba1, self.lba2, self.lba3, self.lba4, self.lba5, 0, 0,
+        ])
     }
 
     /// The 16-bit count field.
@@ -178,7 +187,9 @@ impl H2dFis {
 }
 
 /// Register FIS, device to host (SATA §10.5.6): status and error after a command or reset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct D2hFis {
     /// [`fis_type::REG_D2H`].
@@ -214,7 +225,9 @@ pub struct D2hFis {
 }
 
 /// Set Device Bits FIS (SATA §10.5.7): NCQ completions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct SdbFis {
     /// [`fis_type::SET_DEVICE_BITS`].
@@ -230,7 +243,9 @@ pub struct SdbFis {
 }
 
 /// PIO Setup FIS (SATA §10.5.11), sent before PIO data-in such as IDENTIFY.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct PioSetupFis {
     /// [`fis_type::PIO_SETUP`].
@@ -256,7 +271,9 @@ pub struct PioSetupFis {
 }
 
 /// Command header (§4.2.2): one of the 32 entries of a port's command list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct CommandHeader {
     /// CFL 4:0, A 5, W 6, P 7, R 8, B 9, C 10, PMP 15:12, PRDTL 31:16.
@@ -282,7 +299,13 @@ impl CommandHeader {
     pub fn new(ctba: u64, prdtl: u16, write: bool) -> Self {
         let cfl = (size_of::<H2dFis>() / 4) as u32;
         let dw0 = cfl | if write { HDR_WRITE } else { 0 } | (u32::from(prdtl) << 16);
-        Self { dw0, prdbc: 0, ctba: ctba as u32, ctbau: (ctba >> 32) as u32, rsv: [0; 4] }
+        Self {
+            dw0,
+            prdbc: 0,
+            ctba: ctba as u32,
+            ctbau: (ctba >> 32) as u32,
+            rsv: [0; 4],
+        }
     }
 
     /// Command FIS length in dwords.
@@ -307,7 +330,9 @@ impl CommandHeader {
 }
 
 /// Physical region descriptor (§4.2.3.3): one scatter-gather segment of a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct PrdtEntry {
     /// Data base address, low (bit 0 must be 0).
@@ -394,7 +419,10 @@ mod tests {
     fn header_and_prd_encode_lengths_as_the_spec_says() {
         let h = CommandHeader::new(0x1_2345_6780, 3, true);
         assert_eq!(h.dw0, 5 | (1 << 6) | (3 << 16));
-        assert_eq!((h.cfl(), h.prdtl(), h.is_write(), h.ctba()), (5, 3, true, 0x1_2345_6780));
+        assert_eq!(
+            (h.cfl(), h.prdtl(), h.is_write(), h.ctba()),
+            (5, 3, true, 0x1_2345_6780)
+        );
         let p = PrdtEntry::new(0xABCD_0000_1000, 4096);
         assert_eq!(p.dw3, 4095);
         assert_eq!((p.addr(), p.len()), (0xABCD_0000_1000, 4096));

@@ -110,7 +110,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         if !Cap2::from_bits(cap2).boh() {
             return Ok(());
         }
-        self.regs.modify32(host::BOHC, |v| Bohc::from_bits(v).with_oos(true).into_bits());
+        self.regs.modify32(host::BOHC, |v| {
+            Bohc::from_bits(v).with_oos(true).into_bits()
+        });
         let clock = &self.clock;
         let regs = &mut self.regs;
         osp_hal::poll(clock, self.config.handoff_timeout, || {
@@ -124,7 +126,8 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
     fn enable_ahci(&mut self) {
         let ghc = Ghc::from_bits(self.regs.read32(host::GHC));
         if !ghc.ae() {
-            self.regs.write32(host::GHC, ghc.with_ae(true).with_ie(false).into_bits());
+            self.regs
+                .write32(host::GHC, ghc.with_ae(true).with_ie(false).into_bits());
         }
     }
 
@@ -134,7 +137,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         let cap = self.regs.read32(host::CAP);
         let pi = self.regs.read32(host::PI);
         let ghc = Ghc::from_bits(self.regs.read32(host::GHC));
-        self.regs.write32(host::GHC, ghc.with_ae(true).with_ie(false).with_hr(true).into_bits());
+        self.regs.write32(
+            host::GHC,
+            ghc.with_ae(true).with_ie(false).with_hr(true).into_bits(),
+        );
         let clock = &self.clock;
         let regs = &mut self.regs;
         let done = osp_hal::poll(clock, self.config.hba_reset_timeout, || {
@@ -260,7 +266,8 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         let c = self.cmd(p);
         if c.st() || c.cr() {
             self.pwrite(p, port::CMD, c.with_st(false).into_bits());
-            self.wait_cmd(p, t, |c| !c.cr()).map_err(|waited| Error::EngineStuck { port: p, waited })?;
+            self.wait_cmd(p, t, |c| !c.cr())
+                .map_err(|waited| Error::EngineStuck { port: p, waited })?;
         }
         if fis_too {
             let c = self.cmd(p);
@@ -276,7 +283,8 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
     /// §10.3.1: sets ST once CR is clear (FRE must already be set).
     pub(crate) fn start_engine(&mut self, p: u8) -> Result<(), Error> {
         let t = self.config.engine_stop_timeout;
-        self.wait_cmd(p, t, |c| !c.cr()).map_err(|waited| Error::EngineStuck { port: p, waited })?;
+        self.wait_cmd(p, t, |c| !c.cr())
+            .map_err(|waited| Error::EngineStuck { port: p, waited })?;
         let c = self.cmd(p);
         self.pwrite(p, port::CMD, c.with_st(true).with_fre(true).into_bits());
         Ok(())
@@ -311,11 +319,14 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
                 bounce: None,
             });
         }
-        let Some(st) = self.ports[slot].as_mut() else { return Ok(()) };
+        let Some(st) = self.ports[slot].as_mut() else {
+            return Ok(());
+        };
         let (clb, fb) = (st.cl.bus_addr(), st.rfis.bus_addr());
         // Pre-load the D2H area with a busy status so that a stale "ready" is never mistaken
         // for the device's answer (as Linux's ahci_do_hardreset does).
-        st.rfis.write::<u32>(fis::rfis::RFIS, u32::from(ata_status::BSY) << 16);
+        st.rfis
+            .write::<u32>(fis::rfis::RFIS, u32::from(ata_status::BSY) << 16);
         self.pwrite(p, port::CLB, clb as u32);
         self.pwrite(p, port::CLBU, (clb >> 32) as u32);
         self.pwrite(p, port::FB, fb as u32);
@@ -354,7 +365,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         segs: &[Seg],
         write: bool,
     ) -> Result<(), Error> {
-        let st = self.ports[usize::from(p)].as_mut().ok_or(Error::PortNotReady(p))?;
+        let st = self.ports[usize::from(p)]
+            .as_mut()
+            .ok_or(Error::PortNotReady(p))?;
         let table_off = usize::from(slot) * TABLE_LEN;
         for (i, d) in fis.dwords().iter().enumerate() {
             st.tables.write::<u32>(table_off + 4 * i, *d);
@@ -389,7 +402,11 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         if is & PortIs::FATAL != 0 {
             let tfd = self.tfd(p);
             let e = if PortIs::from_bits(is).tfes() {
-                Error::Device { port: p, status: tfd.sts(), error: tfd.err() }
+                Error::Device {
+                    port: p,
+                    status: tfd.sts(),
+                    error: tfd.err(),
+                }
             } else {
                 Error::HostBus { port: p, is }
             };
@@ -411,7 +428,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         write: bool,
         timeout: Duration,
     ) -> Result<(), Error> {
-        let st = self.ports[usize::from(p)].as_ref().ok_or(Error::PortNotReady(p))?;
+        let st = self.ports[usize::from(p)]
+            .as_ref()
+            .ok_or(Error::PortNotReady(p))?;
         if !st.ready {
             return Err(Error::PortNotReady(p));
         }
@@ -433,7 +452,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
                 }
             }
             if expired {
-                break Err(Error::CommandTimeout { port: p, waited: deadline.elapsed(&self.clock) });
+                break Err(Error::CommandTimeout {
+                    port: p,
+                    waited: deadline.elapsed(&self.clock),
+                });
             }
             self.clock.relax();
         };
@@ -477,7 +499,8 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         let tfd = self.tfd(p);
         let busy = tfd.sts() & (ata_status::BSY | ata_status::DRQ) != 0;
         if hard || busy || stopped.is_err() || tfd.into_bits() == u32::MAX {
-            self.stop_engine(p, true).map_err(|_| Error::RecoveryFailed(p))?;
+            self.stop_engine(p, true)
+                .map_err(|_| Error::RecoveryFailed(p))?;
             self.comreset_sync(p)?;
             let c = self.cmd(p);
             self.pwrite(p, port::CMD, c.with_fre(true).into_bits());
@@ -542,7 +565,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
             while off < s.len && left > 0 {
                 let take = (s.len - off).min(left).min(PRD_MAX_BYTES);
                 let slot = out.get_mut(n).ok_or(BufferError::TooFragmented)?;
-                *slot = Seg { bus: s.bus + off as u64, len: take };
+                *slot = Seg {
+                    bus: s.bus + off as u64,
+                    len: take,
+                };
                 n += 1;
                 off += take;
                 left -= take;
@@ -582,6 +608,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
             }
         }
         let whole = bytes - bytes % sector;
-        if whole == 0 { Err(BufferError::TooFragmented) } else { Ok(whole) }
+        if whole == 0 {
+            Err(BufferError::TooFragmented)
+        } else {
+            Ok(whole)
+        }
     }
 }

@@ -35,7 +35,10 @@ impl fmt::Display for IdentifyError {
         match self {
             Self::TooShort(n) => write!(f, "IDENTIFY data is {n} bytes, expected 512"),
             Self::BadChecksum { stored, sum } => {
-                write!(f, "IDENTIFY checksum {stored:#04x} does not match the data (sum {sum:#04x})")
+                write!(
+                    f,
+                    "IDENTIFY checksum {stored:#04x} does not match the data (sum {sum:#04x})"
+                )
             }
             Self::BadSectorSize(n) => write!(f, "unsupported logical sector size of {n} bytes"),
             Self::NotAta(w0) => write!(f, "IDENTIFY word 0 = {w0:#06x}: not an ATA device"),
@@ -77,9 +80,15 @@ impl<const N: usize> AtaString<N> {
             }
         }
         let start = bytes.iter().position(|&b| b != b' ').unwrap_or(N);
-        let end = bytes.iter().rposition(|&b| b != b' ').map_or(start, |e| e + 1);
+        let end = bytes
+            .iter()
+            .rposition(|&b| b != b' ')
+            .map_or(start, |e| e + 1);
         bytes.copy_within(start..end, 0);
-        Self { bytes, len: end - start }
+        Self {
+            bytes,
+            len: end - start,
+        }
     }
 
     /// The text (printable ASCII; other bytes show as `?`).
@@ -144,7 +153,9 @@ fn word_valid(w: u16) -> bool {
 impl Identify {
     /// Decodes 512 bytes of IDENTIFY DEVICE data.
     pub fn parse(data: &[u8]) -> Result<Self, IdentifyError> {
-        let data = data.get(..IDENTIFY_LEN).ok_or(IdentifyError::TooShort(data.len()))?;
+        let data = data
+            .get(..IDENTIFY_LEN)
+            .ok_or(IdentifyError::TooShort(data.len()))?;
         let mut words = [0u16; 256];
         for (w, c) in words.iter_mut().zip(data.chunks_exact(2)) {
             *w = u16::from_le_bytes([c[0], c[1]]);
@@ -156,7 +167,10 @@ impl Identify {
         if checksum_present {
             let sum = data[..511].iter().fold(0u8, |a, &b| a.wrapping_add(b));
             if sum.wrapping_add(data[511]) != 0 {
-                return Err(IdentifyError::BadChecksum { stored: data[511], sum });
+                return Err(IdentifyError::BadChecksum {
+                    stored: data[511],
+                    sum,
+                });
             }
         }
         let w = &words;
@@ -186,7 +200,11 @@ impl Identify {
             return Err(IdentifyError::BadSectorSize(logical));
         }
         let physical = logical.saturating_mul(1 << ratio_log2);
-        let alignment_offset = if word_valid(w[209]) { w[209] & 0x3FFF } else { 0 };
+        let alignment_offset = if word_valid(w[209]) {
+            w[209] & 0x3FFF
+        } else {
+            0
+        };
 
         let ncq_depth = (w[76] != 0 && w[76] != 0xFFFF && w[76] & (1 << 8) != 0)
             .then(|| (w[75] & 0x1F) as u8 + 1);
@@ -239,13 +257,18 @@ impl Identify {
 
     /// Capacity in bytes.
     pub fn capacity_bytes(&self) -> u64 {
-        self.sectors().saturating_mul(u64::from(self.logical_sector_size))
+        self.sectors()
+            .saturating_mul(u64::from(self.logical_sector_size))
     }
 
     /// Supported SATA generations (word 76 bits 1–3): bit 0 = Gen1 …
     pub fn sata_gens(&self) -> u8 {
         let w = self.words[76];
-        if w == 0 || w == 0xFFFF { 0 } else { ((w >> 1) & 0x7) as u8 }
+        if w == 0 || w == 0xFFFF {
+            0
+        } else {
+            ((w >> 1) & 0x7) as u8
+        }
     }
 
     /// The World Wide Name (words 108–111) when word 84/87 bit 8 says it is there.
@@ -313,12 +336,20 @@ impl fmt::Display for Identify {
     /// An `hdparm -I`-style block.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = &self.words;
-        let removable = if w[0] & (1 << 7) != 0 { "removable" } else { "non-removable" };
+        let removable = if w[0] & (1 << 7) != 0 {
+            "removable"
+        } else {
+            "non-removable"
+        };
         writeln!(f, "ATA device, with {removable} media")?;
         writeln!(f, "\tModel Number:       {}", self.model)?;
         writeln!(f, "\tSerial Number:      {}", self.serial)?;
         writeln!(f, "\tFirmware Revision:  {}", self.firmware)?;
-        writeln!(f, "\tTransport:          {}", Transport(w[222], self.sata_gens()))?;
+        writeln!(
+            f,
+            "\tTransport:          {}",
+            Transport(w[222], self.sata_gens())
+        )?;
         writeln!(f, "Standards:")?;
         if w[80] != 0 && w[80] != 0xFFFF {
             f.write_str("\tSupported:")?;
@@ -330,16 +361,32 @@ impl fmt::Display for Identify {
             writeln!(f)?;
         }
         writeln!(f, "Configuration:")?;
-        writeln!(f, "\tLBA    user addressable sectors: {:>11}", self.lba28_sectors)?;
+        writeln!(
+            f,
+            "\tLBA    user addressable sectors: {:>11}",
+            self.lba28_sectors
+        )?;
         if let Some(n) = self.lba48_sectors {
             writeln!(f, "\tLBA48  user addressable sectors: {n:>11}")?;
         }
-        writeln!(f, "\tLogical  Sector size:           {:>11} bytes", self.logical_sector_size)?;
-        writeln!(f, "\tPhysical Sector size:           {:>11} bytes", self.physical_sector_size)?;
+        writeln!(
+            f,
+            "\tLogical  Sector size:           {:>11} bytes",
+            self.logical_sector_size
+        )?;
+        writeln!(
+            f,
+            "\tPhysical Sector size:           {:>11} bytes",
+            self.physical_sector_size
+        )?;
         let offset = u32::from(self.alignment_offset) * self.logical_sector_size;
         writeln!(f, "\tLogical Sector-0 offset:        {offset:>11} bytes")?;
         let bytes = self.capacity_bytes();
-        writeln!(f, "\tdevice size with M = 1024*1024: {:>11} MBytes", bytes >> 20)?;
+        writeln!(
+            f,
+            "\tdevice size with M = 1024*1024: {:>11} MBytes",
+            bytes >> 20
+        )?;
         writeln!(
             f,
             "\tdevice size with M = 1000*1000: {:>11} MBytes ({} GB)",
@@ -347,7 +394,9 @@ impl fmt::Display for Identify {
             bytes / 1_000_000_000
         )?;
         match self.rotation {
-            Rotation::SolidState => writeln!(f, "\tNominal Media Rotation Rate: Solid State Device")?,
+            Rotation::SolidState => {
+                writeln!(f, "\tNominal Media Rotation Rate: Solid State Device")?
+            }
             Rotation::Rpm(r) => writeln!(f, "\tNominal Media Rotation Rate: {r}")?,
             Rotation::Unknown => {}
         }
@@ -362,7 +411,11 @@ impl fmt::Display for Identify {
         if let Some(d) = self.ncq_depth {
             writeln!(f, "\tQueue depth: {d}")?;
         }
-        writeln!(f, "\tR/W multiple sector transfer: Max = {}", self.max_multiple())?;
+        writeln!(
+            f,
+            "\tR/W multiple sector transfer: Max = {}",
+            self.max_multiple()
+        )?;
         if w[53] & (1 << 2) != 0 && w[88] & 0x7F != 0 {
             f.write_str("\tUDMA: ")?;
             for m in 0..7 {
@@ -384,15 +437,27 @@ impl fmt::Display for Identify {
         };
         feature(f, self.smart, "SMART feature set")?;
         feature(f, self.write_cache, "Write cache")?;
-        feature(f, (self.lba48(), self.lba48()), "48-bit Address feature set")?;
+        feature(
+            f,
+            (self.lba48(), self.lba48()),
+            "48-bit Address feature set",
+        )?;
         feature(f, (self.flush_ext, self.flush_ext), "FLUSH_CACHE_EXT")?;
         let ncq = self.ncq_depth.is_some();
         feature(f, (ncq, ncq), "Native Command Queueing (NCQ)")?;
-        feature(f, (self.trim, self.trim), "Data Set Management TRIM supported")?;
+        feature(
+            f,
+            (self.trim, self.trim),
+            "Data Set Management TRIM supported",
+        )?;
         if let Some(wwn) = self.wwn() {
             writeln!(f, "Logical Unit WWN Device Identifier: {wwn:016x}")?;
         }
-        let checksum = if self.checksum_present { "correct" } else { "not present" };
+        let checksum = if self.checksum_present {
+            "correct"
+        } else {
+            "not present"
+        };
         writeln!(f, "Checksum: {checksum}")
     }
 }
@@ -540,24 +605,37 @@ mod tests {
         assert_eq!(id.firmware.as_str(), "2.5+");
         assert_eq!(id.sectors(), 0x20000);
         assert_eq!(id.ncq_depth, Some(32));
-        assert_eq!((id.logical_sector_size, id.physical_sector_size), (512, 512));
+        assert_eq!(
+            (id.logical_sector_size, id.physical_sector_size),
+            (512, 512)
+        );
         assert_eq!(id.rotation, Rotation::Unknown);
         assert!(!id.checksum_present);
         assert_eq!(id.capacity_bytes(), 64 << 20);
         let text = std::format!("{id}");
         assert!(text.contains("Model Number:       QEMU HARDDISK"), "{text}");
         assert!(text.contains("Queue depth: 32"), "{text}");
-        assert!(text.contains("LBA48  user addressable sectors:      131072"), "{text}");
+        assert!(
+            text.contains("LBA48  user addressable sectors:      131072"),
+            "{text}"
+        );
     }
 
     #[test]
     fn sector_sizes_512e_and_4kn() {
-        let e = Identify::parse(&IdentifyBuilder::disk(1000, 512).physical_log2(3).build()).unwrap();
+        let e =
+            Identify::parse(&IdentifyBuilder::disk(1000, 512).physical_log2(3).build()).unwrap();
         assert_eq!((e.logical_sector_size, e.physical_sector_size), (512, 4096));
         let n = Identify::parse(&IdentifyBuilder::disk(1000, 4096).build()).unwrap();
-        assert_eq!((n.logical_sector_size, n.physical_sector_size), (4096, 4096));
+        assert_eq!(
+            (n.logical_sector_size, n.physical_sector_size),
+            (4096, 4096)
+        );
         assert_eq!(n.capacity_bytes(), 4096 * 1000);
-        let bad = IdentifyBuilder::disk(1000, 512).word(106, 0x5000).word(117, 0).build();
+        let bad = IdentifyBuilder::disk(1000, 512)
+            .word(106, 0x5000)
+            .word(117, 0)
+            .build();
         assert_eq!(Identify::parse(&bad), Err(IdentifyError::BadSectorSize(0)));
     }
 
@@ -567,7 +645,10 @@ mod tests {
         assert!(Identify::parse(&good).unwrap().checksum_present);
         let mut bad = good;
         bad[100] ^= 1;
-        assert!(matches!(Identify::parse(&bad), Err(IdentifyError::BadChecksum { .. })));
+        assert!(matches!(
+            Identify::parse(&bad),
+            Err(IdentifyError::BadChecksum { .. })
+        ));
     }
 
     #[test]

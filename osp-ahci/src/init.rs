@@ -29,7 +29,12 @@ pub(crate) struct Debouncer {
 
 impl Debouncer {
     pub(crate) fn new(timing: LinkTiming, now: Instant) -> Self {
-        Self { timing, start: now, last: None, since: now }
+        Self {
+            timing,
+            start: now,
+            last: None,
+            since: now,
+        }
     }
 
     pub(crate) fn interval(&self) -> Duration {
@@ -78,7 +83,11 @@ pub struct PortReport {
 
 impl fmt::Display for PortReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "port {:2}: {} after {:?}", self.port, self.outcome, self.took)?;
+        write!(
+            f,
+            "port {:2}: {} after {:?}",
+            self.port, self.outcome, self.took
+        )?;
         if let Some(l) = self.link_up_after {
             let gbps = match self.speed {
                 1 => "1.5",
@@ -116,7 +125,9 @@ impl BringUpReport {
 
     /// Ports whose outcome is [`PortOutcome::Ready`].
     pub fn ready(&self) -> impl Iterator<Item = u8> + '_ {
-        self.iter().filter(|r| r.outcome == PortOutcome::Ready).map(|r| r.port)
+        self.iter()
+            .filter(|r| r.outcome == PortOutcome::Ready)
+            .map(|r| r.port)
     }
 }
 
@@ -216,11 +227,16 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         loop {
             let mut pending = false;
             let in_link = |pr: &Probe| {
-                matches!(pr.phase, Phase::Debounce(..) | Phase::Hold(_) | Phase::PreDebounce(_))
+                matches!(
+                    pr.phase,
+                    Phase::Debounce(..) | Phase::Hold(_) | Phase::PreDebounce(_)
+                )
             };
             let mut link_busy = staggered && probes.iter().flatten().any(in_link);
             for p in 0..32u8 {
-                let Some(mut probe) = probes[usize::from(p)] else { continue };
+                let Some(mut probe) = probes[usize::from(p)] else {
+                    continue;
+                };
                 if matches!(probe.phase, Phase::Done(_)) {
                     continue;
                 }
@@ -249,7 +265,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         let mut ports = [None; 32];
         for (p, probe) in probes.iter().enumerate() {
             let Some(probe) = probe else { continue };
-            let Phase::Done(outcome) = probe.phase else { continue };
+            let Phase::Done(outcome) = probe.phase else {
+                continue;
+            };
             let start = probe.start.unwrap_or(t0);
             let end = probe.end.unwrap_or(start);
             ports[p] = Some(PortReport {
@@ -263,7 +281,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
                 signature: probe.signature,
             });
         }
-        BringUpReport { ports, total: self.now().saturating_duration_since(t0) }
+        BringUpReport {
+            ports,
+            total: self.now().saturating_duration_since(t0),
+        }
     }
 
     /// §10.10.1: SUD (and POD when cold presence detection is there), then debounce the link.
@@ -322,8 +343,7 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
                 let ssts = Ssts::from_bits(raw);
                 match deb.sample(now, ssts.det()) {
                     None => {
-                        probe.phase =
-                            Phase::Debounce(deb, now.saturating_add(deb.interval()));
+                        probe.phase = Phase::Debounce(deb, now.saturating_add(deb.interval()));
                     }
                     Some(Ok(det::ESTABLISHED)) => {
                         probe.link_waited += now.saturating_duration_since(probe.link_start);
@@ -335,7 +355,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
                             let c = self.cmd(p);
                             self.pwrite(p, port::CMD, c.with_icc(1).into_bits());
                         }
-                        probe.phase = Phase::WaitReady { since: now, next: now };
+                        probe.phase = Phase::WaitReady {
+                            since: now,
+                            next: now,
+                        };
                     }
                     Some(Ok(_)) => self.finish(probe, PortOutcome::NoDevice),
                     Some(Err(_)) => {
@@ -369,7 +392,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
                 if waited >= self.config.ready_timeout {
                     self.comreset_or(p, probe, PortOutcome::BusyTimeout { waited, status });
                 } else {
-                    probe.phase = Phase::WaitReady { since, next: now.saturating_add(READY_POLL) };
+                    probe.phase = Phase::WaitReady {
+                        since,
+                        next: now.saturating_add(READY_POLL),
+                    };
                 }
             }
             Phase::Identify { since } => {
@@ -420,12 +446,21 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
     }
 
     fn issue_identify(&mut self, p: u8) -> Result<(), Error> {
-        let st = self.ports[usize::from(p)].as_mut().ok_or(Error::PortNotReady(p))?;
+        let st = self.ports[usize::from(p)]
+            .as_mut()
+            .ok_or(Error::PortNotReady(p))?;
         if st.bounce.is_none() {
-            st.bounce = Some(DmaBuffer::new(self.dma.clone(), crate::io::BOUNCE_LEN, 4096)?);
+            st.bounce = Some(DmaBuffer::new(
+                self.dma.clone(),
+                crate::io::BOUNCE_LEN,
+                4096,
+            )?);
         }
         let bus = st.bounce.as_ref().map_or(0, DmaBuffer::bus_addr);
-        let seg = [Seg { bus, len: IDENTIFY_LEN }];
+        let seg = [Seg {
+            bus,
+            len: IDENTIFY_LEN,
+        }];
         self.write_command(p, 0, &H2dFis::command(ata_cmd::IDENTIFY), &seg, false)?;
         self.pwrite(p, port::CI, 1);
         Ok(())
@@ -444,7 +479,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
     fn store_identify(&mut self, p: u8) -> Result<(), Error> {
         let ncq_ok = self.cap.sncq() && !self.config.disable_ncq;
         let slots = self.command_slots();
-        let st = self.ports[usize::from(p)].as_mut().ok_or(Error::PortNotReady(p))?;
+        let st = self.ports[usize::from(p)]
+            .as_mut()
+            .ok_or(Error::PortNotReady(p))?;
         let data = st.bounce.as_ref().ok_or(Error::PortNotReady(p))?;
         let id = Identify::parse(&data.as_slice()[..IDENTIFY_LEN])?;
         st.ncq_depth = match id.ncq_depth {

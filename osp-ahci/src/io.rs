@@ -55,7 +55,9 @@ pub struct Rejected<A: DmaAllocator> {
 
 impl<A: DmaAllocator> fmt::Debug for Rejected<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Rejected").field("error", &self.error).finish()
+        f.debug_struct("Rejected")
+            .field("error", &self.error)
+            .finish()
     }
 }
 
@@ -72,12 +74,18 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         if !self.is_implemented(p) {
             return Err(Error::NoSuchPort(p));
         }
-        let st = self.ports[usize::from(p)].as_ref().ok_or(Error::PortNotReady(p))?;
+        let st = self.ports[usize::from(p)]
+            .as_ref()
+            .ok_or(Error::PortNotReady(p))?;
         let id = match (&st.identify, st.ready) {
             (Some(id), true) => *id,
             _ => return Err(Error::PortNotReady(p)),
         };
-        Ok(Disk { hba: self, port: p, id })
+        Ok(Disk {
+            hba: self,
+            port: p,
+            id,
+        })
     }
 }
 
@@ -91,9 +99,15 @@ fn segs_of<B: DmaAllocator>(
     let mut total = 0usize;
     for (o, b) in out.iter_mut().zip(bufs) {
         if b.bus_addr() % 2 != 0 || b.len() % 2 != 0 {
-            return Err(BufferError::Misaligned { bus: b.bus_addr(), len: b.len() });
+            return Err(BufferError::Misaligned {
+                bus: b.bus_addr(),
+                len: b.len(),
+            });
         }
-        *o = Seg { bus: b.bus_addr(), len: b.len() };
+        *o = Seg {
+            bus: b.bus_addr(),
+            len: b.len(),
+        };
         total = total.saturating_add(b.len());
     }
     Ok(total)
@@ -122,7 +136,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
 
     /// NCQ depth in use: 0 when NCQ is off (HBA, device or [`Config`](crate::Config)).
     pub fn ncq_depth(&self) -> u8 {
-        self.hba.ports[usize::from(self.port)].as_ref().map_or(0, |s| s.ncq_depth)
+        self.hba.ports[usize::from(self.port)]
+            .as_ref()
+            .map_or(0, |s| s.ncq_depth)
     }
 
     /// NCQ commands submitted and not yet returned by [`ncq_poll`](Self::ncq_poll).
@@ -136,7 +152,11 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
         let sectors = self.sectors();
         match lba.checked_add(count) {
             Some(end) if end <= sectors => Ok(()),
-            _ => Err(Error::OutOfRange { lba, count, sectors }),
+            _ => Err(Error::OutOfRange {
+                lba,
+                count,
+                sectors,
+            }),
         }
     }
 
@@ -189,15 +209,25 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
             .filter(|&l| l <= buf.len())
             .ok_or(BufferError::TooLarge)?;
         if buf.bus_addr() % 2 != 0 {
-            return Err(BufferError::Misaligned { bus: buf.bus_addr(), len }.into());
+            return Err(BufferError::Misaligned {
+                bus: buf.bus_addr(),
+                len,
+            }
+            .into());
         }
-        Ok(Seg { bus: buf.bus_addr(), len })
+        Ok(Seg {
+            bus: buf.bus_addr(),
+            len,
+        })
     }
 
     fn transfer(&mut self, dir: Dir, lba: u64, segs: &[Seg], total: usize) -> Result<(), Error> {
         let ss = self.sector_size() as usize;
         if total == 0 || total % ss != 0 {
-            let e = BufferError::NotSectorMultiple { len: total, sector_size: ss as u32 };
+            let e = BufferError::NotSectorMultiple {
+                len: total,
+                sector_size: ss as u32,
+            };
             return Err(e.into());
         }
         self.check_range(lba, (total / ss) as u64)?;
@@ -218,7 +248,8 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
                 (false, Dir::Read) => H2dFis::lba28(ata_cmd::READ_DMA, at as u32, count as u8),
                 (false, Dir::Write) => H2dFis::lba28(ata_cmd::WRITE_DMA, at as u32, count as u8),
             };
-            self.hba.exec(self.port, &fis, &prd[..n], dir == Dir::Write, timeout)?;
+            self.hba
+                .exec(self.port, &fis, &prd[..n], dir == Dir::Write, timeout)?;
             done += span;
         }
         Ok(())
@@ -226,9 +257,14 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
 
     /// FLUSH CACHE EXT (FLUSH CACHE on 28-bit disks): the written data is on the medium.
     pub fn flush(&mut self) -> Result<(), Error> {
-        let cmd = if self.id.lba48() { ata_cmd::FLUSH_CACHE_EXT } else { ata_cmd::FLUSH_CACHE };
+        let cmd = if self.id.lba48() {
+            ata_cmd::FLUSH_CACHE_EXT
+        } else {
+            ata_cmd::FLUSH_CACHE
+        };
         let timeout = self.hba.config.flush_timeout;
-        self.hba.exec(self.port, &H2dFis::command(cmd), &[], false, timeout)
+        self.hba
+            .exec(self.port, &H2dFis::command(cmd), &[], false, timeout)
     }
 
     /// Resets the port: stops the engine, COMRESETs the link, waits for the device and restarts.
@@ -256,7 +292,14 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
     ) -> Result<u8, Rejected<A>> {
         match self.try_submit(dir, lba, count, &buf) {
             Ok((tag, deadline)) => {
-                let inflight = Inflight { buf, dir, lba, count, deadline, result: None };
+                let inflight = Inflight {
+                    buf,
+                    dir,
+                    lba,
+                    count,
+                    deadline,
+                    result: None,
+                };
                 if let Some(st) = self.hba.ports[usize::from(self.port)].as_mut() {
                     st.inflight[usize::from(tag)] = Some(inflight);
                 }
@@ -278,7 +321,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
             return Err(Error::NcqUnsupported);
         }
         let p = self.port;
-        let st = self.hba.ports[usize::from(p)].as_ref().ok_or(Error::PortNotReady(p))?;
+        let st = self.hba.ports[usize::from(p)]
+            .as_ref()
+            .ok_or(Error::PortNotReady(p))?;
         if !st.ready {
             return Err(Error::PortNotReady(p));
         }
@@ -301,18 +346,25 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
             Dir::Write => ata_cmd::WRITE_FPDMA_QUEUED,
         };
         let fis = H2dFis::fpdma(cmd, lba, count as u16, tag, false);
-        self.hba.write_command(p, tag, &fis, &prd[..n], dir == Dir::Write)?;
+        self.hba
+            .write_command(p, tag, &fis, &prd[..n], dir == Dir::Write)?;
         // §9.3.1: PxSACT before PxCI.
         self.hba.pwrite(p, port::SACT, 1 << tag);
         self.hba.pwrite(p, port::CI, 1 << tag);
-        Ok((tag, Deadline::after(&self.hba.clock, self.hba.config.command_timeout)))
+        Ok((
+            tag,
+            Deadline::after(&self.hba.clock, self.hba.config.command_timeout),
+        ))
     }
 
     /// Looks at the hardware and returns one finished NCQ command, if any (never waits).
     pub fn ncq_poll(&mut self) -> Option<Completion<A>> {
         self.ncq_update();
         let st = self.hba.ports[usize::from(self.port)].as_mut()?;
-        let tag = st.inflight.iter().position(|f| f.as_ref().is_some_and(|f| f.result.is_some()))?;
+        let tag = st
+            .inflight
+            .iter()
+            .position(|f| f.as_ref().is_some_and(|f| f.result.is_some()))?;
         let f = st.inflight[tag].take()?;
         Some(Completion {
             tag: tag as u8,
@@ -341,7 +393,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
 
     fn ncq_update(&mut self) {
         let p = self.port;
-        let Some(st) = self.hba.ports[usize::from(p)].as_ref() else { return };
+        let Some(st) = self.hba.ports[usize::from(p)].as_ref() else {
+            return;
+        };
         let mut outstanding = 0u32;
         let mut expired: Option<Deadline> = None;
         for (t, f) in st.inflight.iter().enumerate() {
@@ -362,7 +416,8 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
         let sact = self.hba.pread(p, port::SACT);
         let ci = self.hba.pread(p, port::CI);
         if PortIs::from_bits(is).sdbs() {
-            self.hba.pwrite(p, port::IS, PortIs::new().with_sdbs(true).into_bits());
+            self.hba
+                .pwrite(p, port::IS, PortIs::new().with_sdbs(true).into_bits());
         }
         let done = outstanding & !(sact | ci);
         if let Some(st) = self.hba.ports[usize::from(p)].as_mut() {
@@ -375,7 +430,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
             }
         }
         if let (Some(d), true) = (expired, outstanding & !done != 0) {
-            let e = Error::CommandTimeout { port: p, waited: d.elapsed(&self.hba.clock) };
+            let e = Error::CommandTimeout {
+                port: p,
+                waited: d.elapsed(&self.hba.clock),
+            };
             self.hba.recover_after(p, e);
         }
     }
@@ -383,7 +441,9 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
     /// The bounce buffer, allocated at bring-up.
     fn take_bounce(&mut self) -> Result<DmaBuffer<A>, Error> {
         let p = self.port;
-        let st = self.hba.ports[usize::from(p)].as_mut().ok_or(Error::PortNotReady(p))?;
+        let st = self.hba.ports[usize::from(p)]
+            .as_mut()
+            .ok_or(Error::PortNotReady(p))?;
         match st.bounce.take() {
             Some(b) => Ok(b),
             None => Ok(DmaBuffer::new(self.hba.dma.clone(), BOUNCE_LEN, 4096)?),
@@ -400,7 +460,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
     pub fn read_bytes(&mut self, lba: u64, out: &mut [u8]) -> Result<(), Error> {
         let ss = self.sector_size() as usize;
         if out.len() % ss != 0 {
-            let e = BufferError::NotSectorMultiple { len: out.len(), sector_size: ss as u32 };
+            let e = BufferError::NotSectorMultiple {
+                len: out.len(),
+                sector_size: ss as u32,
+            };
             return Err(e.into());
         }
         self.check_range(lba, (out.len() / ss) as u64)?;
@@ -423,7 +486,10 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
     pub fn write_bytes(&mut self, lba: u64, data: &[u8]) -> Result<(), Error> {
         let ss = self.sector_size() as usize;
         if data.len() % ss != 0 {
-            let e = BufferError::NotSectorMultiple { len: data.len(), sector_size: ss as u32 };
+            let e = BufferError::NotSectorMultiple {
+                len: data.len(),
+                sector_size: ss as u32,
+            };
             return Err(e.into());
         }
         self.check_range(lba, (data.len() / ss) as u64)?;

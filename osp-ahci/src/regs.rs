@@ -419,13 +419,22 @@ mod tests {
 
     #[test]
     fn port_bits_sit_where_the_spec_puts_them() {
-        assert_eq!(PortCmd::new().with_st(true).with_fre(true).into_bits(), 0x11);
-        assert_eq!(PortCmd::new().with_fr(true).with_cr(true).into_bits(), 0xC000);
+        assert_eq!(
+            PortCmd::new().with_st(true).with_fre(true).into_bits(),
+            0x11
+        );
+        assert_eq!(
+            PortCmd::new().with_fr(true).with_cr(true).into_bits(),
+            0xC000
+        );
         assert_eq!(PortCmd::new().with_icc(1).into_bits(), 0x1000_0000);
         assert_eq!(PortIs::new().with_tfes(true).into_bits(), 1 << 30);
         assert_eq!(PortIs::new().with_sdbs(true).into_bits(), 1 << 3);
         assert_eq!(PortIs::new().with_prcs(true).into_bits(), 1 << 22);
-        assert_eq!(PortIs::FATAL, (1 << 30) | (1 << 29) | (1 << 28) | (1 << 27) | (1 << 24));
+        assert_eq!(
+            PortIs::FATAL,
+            (1 << 30) | (1 << 29) | (1 << 28) | (1 << 27) | (1 << 24)
+        );
         let ssts = Ssts::from_bits(0x113);
         assert_eq!((ssts.det(), ssts.spd(), ssts.ipm()), (3, 1, 1));
         assert_eq!(Sctl::new().with_det(1).with_ipm(3).into_bits(), 0x301);

@@ -20,7 +20,10 @@ fn buf(mem: &SimMemory, data: &[u8]) -> DmaBuffer<SimMemory> {
 #[test]
 fn write_then_read_back_with_scatter_gather_any_sector_size() {
     for ss in [512usize, 4096] {
-        let rig = Rig::new(HbaSpec::default(), &[(0, DeviceSpec::disk(8192, ss as u32))]);
+        let rig = Rig::new(
+            HbaSpec::default(),
+            &[(0, DeviceSpec::disk(8192, ss as u32))],
+        );
         let (mut hba, _) = rig.up(Config::default());
         let mut disk = hba.disk(0).unwrap();
         assert_eq!(disk.sector_size() as usize, ss);
@@ -72,7 +75,10 @@ fn ncq_32_in_flight_round_trip_in_and_out_of_order() {
         }
         assert_eq!(disk.ncq_in_flight(), 32);
         let extra = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
-        assert_eq!(disk.ncq_submit(Dir::Write, 0, 1, extra).unwrap_err().error, Error::QueueFull);
+        assert_eq!(
+            disk.ncq_submit(Dir::Write, 0, 1, extra).unwrap_err().error,
+            Error::QueueFull
+        );
         let mut order = Vec::new();
         while disk.ncq_in_flight() > 0 {
             let c = disk.ncq_wait().unwrap();
@@ -108,9 +114,15 @@ fn ncq_is_off_when_disabled_or_unsupported() {
     let mut disk = hba.disk(0).unwrap();
     assert_eq!(disk.ncq_depth(), 0);
     let b = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
-    assert_eq!(disk.ncq_submit(Dir::Read, 0, 1, b).unwrap_err().error, Error::NcqUnsupported);
+    assert_eq!(
+        disk.ncq_submit(Dir::Read, 0, 1, b).unwrap_err().error,
+        Error::NcqUnsupported
+    );
 
-    let spec = HbaSpec { ncq: false, ..HbaSpec::default() };
+    let spec = HbaSpec {
+        ncq: false,
+        ..HbaSpec::default()
+    };
     let rig = Rig::new(spec, &[(0, DeviceSpec::disk(64, 512))]);
     let (mut hba, _) = rig.up(Config::default());
     assert_eq!(hba.disk(0).unwrap().ncq_depth(), 0);
@@ -118,19 +130,36 @@ fn ncq_is_off_when_disabled_or_unsupported() {
 
 #[test]
 fn media_error_is_typed_and_the_port_recovers() {
-    let rig = Rig::new(HbaSpec::default(), &[(0, DeviceSpec::disk(1024, 512).error_lbas(&[50]))]);
+    let rig = Rig::new(
+        HbaSpec::default(),
+        &[(0, DeviceSpec::disk(1024, 512).error_lbas(&[50]))],
+    );
     let (mut hba, _) = rig.up(Config::default());
     let mut disk = hba.disk(0).unwrap();
     let mut b = DmaBuffer::new(rig.mem.clone(), 16 * 512, 8).unwrap();
     let e = disk.read_sectors(40, 16, &mut b).unwrap_err();
-    assert_eq!(e, Error::Device { port: 0, status: 0x41, error: 0x40 });
+    assert_eq!(
+        e,
+        Error::Device {
+            port: 0,
+            status: 0x41,
+            error: 0x40
+        }
+    );
     disk.read_sectors(60, 16, &mut b).unwrap();
     // Same through NCQ: the commands in flight with the bad one fail, later ones work.
     let bad = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
     let good = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
     disk.ncq_submit(Dir::Read, 50, 1, bad).unwrap();
     let c = disk.ncq_wait().unwrap();
-    assert_eq!(c.result, Err(Error::Device { port: 0, status: 0x41, error: 0x40 }));
+    assert_eq!(
+        c.result,
+        Err(Error::Device {
+            port: 0,
+            status: 0x41,
+            error: 0x40
+        })
+    );
     disk.ncq_submit(Dir::Read, 51, 1, good).unwrap();
     assert_eq!(disk.ncq_wait().unwrap().result, Ok(()));
     rig.sim.set_error_lbas(0, &[]);
@@ -147,17 +176,32 @@ fn command_timeout_resets_the_port_and_later_commands_work() {
     let mut b = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
     let t0 = rig.clock.elapsed();
     let e = disk.read_sectors(0, 1, &mut b).unwrap_err();
-    let Error::CommandTimeout { waited, .. } = e else { panic!("{e:?}") };
+    let Error::CommandTimeout { waited, .. } = e else {
+        panic!("{e:?}")
+    };
     assert!(waited >= ms(500) && waited < ms(501));
-    assert!(rig.clock.elapsed() - t0 < config.port_budget(), "recovery is bounded too");
+    assert!(
+        rig.clock.elapsed() - t0 < config.port_budget(),
+        "recovery is bounded too"
+    );
     rig.sim.set_command_latency(Duration::ZERO);
     disk.read_sectors(0, 1, &mut b).unwrap();
-    assert_eq!(rig.sim.stats().comresets, 1, "a timeout is recovered with COMRESET");
+    assert_eq!(
+        rig.sim.stats().comresets,
+        1,
+        "a timeout is recovered with COMRESET"
+    );
 }
 
 #[test]
 fn removed_device_is_an_error_not_a_hang() {
-    let rig = Rig::new(HbaSpec::default(), &[(0, DeviceSpec::disk(1024, 512)), (1, DeviceSpec::disk(1024, 512))]);
+    let rig = Rig::new(
+        HbaSpec::default(),
+        &[
+            (0, DeviceSpec::disk(1024, 512)),
+            (1, DeviceSpec::disk(1024, 512)),
+        ],
+    );
     let (mut hba, _) = rig.up(Config::default());
     let mut disk = hba.disk(0).unwrap();
     let b = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
@@ -181,7 +225,10 @@ fn dead_controller_mid_io_is_an_error() {
     let mut disk = hba.disk(0).unwrap();
     rig.sim.surprise_removal();
     let mut b = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
-    assert_eq!(disk.read_sectors(0, 1, &mut b).unwrap_err(), Error::DeviceGone(0));
+    assert_eq!(
+        disk.read_sectors(0, 1, &mut b).unwrap_err(),
+        Error::DeviceGone(0)
+    );
 }
 
 #[test]
@@ -191,11 +238,20 @@ fn bad_requests_are_refused_before_touching_the_device() {
     let mut disk = hba.disk(0).unwrap();
     let before = rig.sim.stats().commands;
     let mut b = DmaBuffer::new(rig.mem.clone(), 1024, 8).unwrap();
-    assert!(matches!(disk.read_sectors(99, 2, &mut b), Err(Error::OutOfRange { .. })));
-    assert!(matches!(disk.read_sectors(0, 3, &mut b), Err(Error::Buffer(_))));
+    assert!(matches!(
+        disk.read_sectors(99, 2, &mut b),
+        Err(Error::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        disk.read_sectors(0, 3, &mut b),
+        Err(Error::Buffer(_))
+    ));
     let mut odd = vec![DmaBuffer::new(rig.mem.clone(), 700, 8).unwrap()];
     assert!(matches!(disk.read(0, &mut odd), Err(Error::Buffer(_))));
-    assert!(matches!(disk.read(u64::MAX, &mut [b]), Err(Error::OutOfRange { .. })));
+    assert!(matches!(
+        disk.read(u64::MAX, &mut [b]),
+        Err(Error::OutOfRange { .. })
+    ));
     assert_eq!(rig.sim.stats().commands, before);
 }
 
@@ -225,10 +281,19 @@ fn identify_prints_like_hdparm() {
     let (mut hba, _) = rig.up(Config::default());
     let disk = hba.disk(0).unwrap();
     let text = disk.identify().to_string();
-    assert!(text.starts_with("ATA device, with non-removable media\n"), "{text}");
+    assert!(
+        text.starts_with("ATA device, with non-removable media\n"),
+        "{text}"
+    );
     assert!(text.contains("Serial Number:      SIM0000001"), "{text}");
-    assert!(text.contains("LBA48  user addressable sectors:        2048"), "{text}");
-    assert!(text.contains("Nominal Media Rotation Rate: Solid State Device"), "{text}");
+    assert!(
+        text.contains("LBA48  user addressable sectors:        2048"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Nominal Media Rotation Rate: Solid State Device"),
+        "{text}"
+    );
     assert!(text.contains("Checksum: correct"), "{text}");
 }
 
@@ -238,7 +303,10 @@ fn failed_recovery_leaves_the_port_not_ready_until_reprobed() {
     let (mut hba, _) = rig.up(Config::default());
     let mut b = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
     rig.sim.remove_device(0);
-    assert_eq!(hba.disk(0).unwrap().read_sectors(0, 1, &mut b), Err(Error::DeviceGone(0)));
+    assert_eq!(
+        hba.disk(0).unwrap().read_sectors(0, 1, &mut b),
+        Err(Error::DeviceGone(0))
+    );
     assert_eq!(hba.disk(0).err(), Some(Error::PortNotReady(0)));
     // Plug a disk back in and probe that port again.
     rig.sim.attach(0, DeviceSpec::disk(64, 512));

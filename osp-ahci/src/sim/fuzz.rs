@@ -69,7 +69,11 @@ impl RegisterIo for Chaos<'_> {
 pub fn config() -> Config {
     let ms = Duration::from_millis;
     let mut c = Config::normal()
-        .with_link(LinkTiming { interval: ms(1), stable: ms(5), timeout: ms(40) })
+        .with_link(LinkTiming {
+            interval: ms(1),
+            stable: ms(5),
+            timeout: ms(40),
+        })
         .with_pre_debounce_delay(ms(1))
         .with_ready_timeout(ms(40))
         .with_command_timeout(ms(20));
@@ -98,7 +102,9 @@ fn device(input: &mut Input<'_>) -> Option<DeviceSpec> {
     d.busy_for = Duration::from_micros(u64::from(input.byte()) * 200);
     d.link = match input.byte() % 6 {
         0 => LinkMode::Never,
-        1 => LinkMode::Flapping { period: Duration::from_micros(u64::from(input.byte()) * 50) },
+        1 => LinkMode::Flapping {
+            period: Duration::from_micros(u64::from(input.byte()) * 50),
+        },
         2 => LinkMode::NeedsComreset,
         _ => LinkMode::Normal,
     };
@@ -150,7 +156,12 @@ pub fn run(data: &[u8]) -> Summary {
         }
     }
     let ops: Vec<u8> = (0..16).map(|_| input.byte()).collect();
-    let regs = Chaos { inner: sim.clone(), input: Input { data: if chaos { input.data } else { &[] } } };
+    let regs = Chaos {
+        inner: sim.clone(),
+        input: Input {
+            data: if chaos { input.data } else { &[] },
+        },
+    };
     let Ok(mut hba) = Hba::new(regs, mem.clone(), clock.clone(), config()) else {
         assert!(clock.elapsed() < TIME_BOUND);
         return summary;
@@ -166,7 +177,9 @@ pub fn run(data: &[u8]) -> Summary {
         for &op in &ops {
             let lba = u64::from(op) % sectors.max(1);
             let count = 1 + u32::from(op % 3);
-            let Ok(mut buf) = DmaBuffer::new(mem.clone(), ss * 3, 8) else { return summary };
+            let Ok(mut buf) = DmaBuffer::new(mem.clone(), ss * 3, 8) else {
+                return summary;
+            };
             let r = match op % 5 {
                 0 => disk.read_sectors(lba, count, &mut buf),
                 1 => disk.write_sectors(lba, count, &buf),
@@ -184,7 +197,11 @@ pub fn run(data: &[u8]) -> Summary {
                 Ok(()) => summary.ops_ok += 1,
                 Err(_) => summary.ops_failed += 1,
             }
-            assert!(clock.elapsed() < TIME_BOUND, "bounded: {:?}", clock.elapsed());
+            assert!(
+                clock.elapsed() < TIME_BOUND,
+                "bounded: {:?}",
+                clock.elapsed()
+            );
         }
         while disk.ncq_in_flight() > 0 {
             if disk.ncq_wait().is_err() {
@@ -192,12 +209,17 @@ pub fn run(data: &[u8]) -> Summary {
             }
         }
     }
-    assert!(clock.elapsed() < TIME_BOUND, "bounded: {:?}", clock.elapsed());
+    assert!(
+        clock.elapsed() < TIME_BOUND,
+        "bounded: {:?}",
+        clock.elapsed()
+    );
     if !chaos {
         assert!(mem.faults().is_empty(), "wild DMA: {:?}", mem.faults());
         let v = sim.violations();
         assert!(
-            v.iter().all(|v| !matches!(v, Violation::DmaFault(_) | Violation::NcqWithoutSact(..))),
+            v.iter()
+                .all(|v| !matches!(v, Violation::DmaFault(_) | Violation::NcqWithoutSact(..))),
             "{v:?}"
         );
     }

@@ -145,7 +145,11 @@ impl SimHba {
     /// A controller with no devices attached.
     pub fn new(clock: SimClock, mem: SimMemory, spec: HbaSpec) -> Self {
         let nports = spec.ports.clamp(1, 32);
-        let pi = spec.pi.unwrap_or(if nports == 32 { u32::MAX } else { (1 << nports) - 1 });
+        let pi = spec.pi.unwrap_or(if nports == 32 {
+            u32::MAX
+        } else {
+            (1 << nports) - 1
+        });
         let now = clock.now();
         let mut ports = Vec::new();
         for _ in 0..nports {
@@ -153,7 +157,10 @@ impl SimHba {
         }
         let bohc = Bohc::new().with_bos(spec.bios_handoff.is_some());
         let mut m = Model {
-            spec: HbaSpec { ports: nports, ..spec },
+            spec: HbaSpec {
+                ports: nports,
+                ..spec
+            },
             mem,
             clock,
             ghc: Ghc::new(),
@@ -171,7 +178,9 @@ impl SimHba {
         for p in 0..nports {
             m.reset_port(p, now);
         }
-        Self { inner: Arc::new(Mutex::new(m)) }
+        Self {
+            inner: Arc::new(Mutex::new(m)),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Model> {
@@ -187,7 +196,11 @@ impl SimHba {
             let bytes = usize::try_from(spec.sectors.saturating_mul(u64::from(spec.sector_size)))
                 .unwrap_or(0);
             let identify = spec.identify_bytes();
-            port.dev = Some(Device { spec, data: vec![0; bytes], identify });
+            port.dev = Some(Device {
+                spec,
+                data: vec![0; bytes],
+                identify,
+            });
             port.removed = false;
             if !sss || port.cmd.sud() {
                 port.epoch = Some(now);
@@ -238,7 +251,10 @@ impl SimHba {
         let (Some(s), Some(e)) = (lba.checked_mul(ss), (lba + count).checked_mul(ss)) else {
             return Vec::new();
         };
-        d.data.get(s as usize..e as usize).map(<[u8]>::to_vec).unwrap_or_default()
+        d.data
+            .get(s as usize..e as usize)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// Order-of-operations mistakes seen so far.
@@ -335,7 +351,9 @@ impl Model {
             host::IS => self.is,
             host::PI => self.pi,
             host::VS => 0x0001_0301,
-            host::CAP2 => Cap2::new().with_boh(self.spec.bios_handoff.is_some()).into_bits(),
+            host::CAP2 => Cap2::new()
+                .with_boh(self.spec.bios_handoff.is_some())
+                .into_bits(),
             host::BOHC => self.bohc.into_bits(),
             _ => 0,
         }
@@ -369,13 +387,17 @@ impl Model {
 
     fn det(&self, p: u8, now: Instant) -> u8 {
         let port = &self.ports[usize::from(p)];
-        let Some(dev) = port.dev.as_ref().filter(|_| !port.removed) else { return det::NONE };
+        let Some(dev) = port.dev.as_ref().filter(|_| !port.removed) else {
+            return det::NONE;
+        };
         match Sctl::from_bits(port.sctl).det() {
             det::COMRESET => return det::NONE,
             det::DISABLE => return det::OFFLINE,
             _ => {}
         }
-        let Some(epoch) = port.epoch else { return det::NONE };
+        let Some(epoch) = port.epoch else {
+            return det::NONE;
+        };
         let t = now.saturating_duration_since(epoch);
         let up = t >= dev.spec.link_up_after;
         match dev.spec.link {
@@ -384,7 +406,11 @@ impl Model {
             LinkMode::Flapping { period } if up => {
                 let since = (t - dev.spec.link_up_after).as_nanos();
                 let period = period.as_nanos().max(1);
-                if (since / period) % 2 == 0 { det::ESTABLISHED } else { det::PRESENT_NO_PHY }
+                if (since / period) % 2 == 0 {
+                    det::ESTABLISHED
+                } else {
+                    det::PRESENT_NO_PHY
+                }
             }
             _ if up => det::ESTABLISHED,
             _ => det::PRESENT_NO_PHY,
@@ -403,14 +429,22 @@ impl Model {
             port::IE => port.ie,
             port::CMD => {
                 let running = port.cmd.st() || port.cr_clear_at.is_some();
-                port.cmd.with_cr(running).with_fr(port.cmd.fre()).into_bits()
+                port.cmd
+                    .with_cr(running)
+                    .with_fr(port.cmd.fre())
+                    .into_bits()
             }
             port::TFD => port.tfd,
             port::SIG => port.sig,
             port::SSTS => {
                 let spd = port.dev.as_ref().map_or(0, |d| d.spec.speed);
                 let s = Ssts::new().with_det(d);
-                if d == det::ESTABLISHED { s.with_spd(spd).with_ipm(1) } else { s }.into_bits()
+                if d == det::ESTABLISHED {
+                    s.with_spd(spd).with_ipm(1)
+                } else {
+                    s
+                }
+                .into_bits()
             }
             port::SCTL => port.sctl,
             port::SERR => port.serr,
@@ -445,11 +479,7 @@ impl Model {
             port::IS => self.ports[idx].is &= !v,
             port::IE => self.ports[idx].ie = v,
             port::SERR => self.ports[idx].serr &= !v,
-            port::SACT => {
-                if self.ports[idx].cmd.st() {
-                    self.ports[idx].sact |= v;
-                }
-            }
+            port::SACT if self.ports[idx].cmd.st() => self.ports[idx].sact |= v,
             port::CI => {
                 if !self.ports[idx].cmd.st() {
                     self.violations.push(Violation::IssueWithoutStart(p));
@@ -516,7 +546,9 @@ impl Model {
             port.pending.clear();
             port.ncq_done = 0;
             port.halted = false;
-            port.cr_clear_at = Some(if stuck { Instant::from_nanos(u64::MAX) } else {
+            port.cr_clear_at = Some(if stuck {
+                Instant::from_nanos(u64::MAX)
+            } else {
                 now.saturating_add(stop_time)
             });
         }
@@ -569,7 +601,9 @@ impl Model {
         // The device's first D2H FIS, once the link is up, it is no longer busy, and FIS
         // receive is on (QEMU latches PxSIG only then, too).
         if d == det::ESTABLISHED && !port.d2h_sent && port.cmd.fre() {
-            let (Some(dev), Some(epoch)) = (port.dev.as_ref(), port.epoch) else { return };
+            let (Some(dev), Some(epoch)) = (port.dev.as_ref(), port.epoch) else {
+                return;
+            };
             let ready_at = epoch.saturating_add(dev.spec.link_up_after + dev.spec.busy_for);
             if now >= ready_at {
                 let (signature, status) = match dev.spec.kind {
@@ -591,7 +625,13 @@ impl Model {
     }
 
     fn post_d2h(&mut self, p: u8, fb: u64, status: u8, error: u8) {
-        let f = D2hFis { fis_type: fis_type::REG_D2H, flags: 0x40, status, error, ..Default::default() };
+        let f = D2hFis {
+            fis_type: fis_type::REG_D2H,
+            flags: 0x40,
+            status,
+            error,
+            ..Default::default()
+        };
         self.write_fis(p, fb + fis::rfis::RFIS as u64, f.as_bytes());
         let port = &mut self.ports[usize::from(p)];
         port.tfd = u32::from(status) | (u32::from(error) << 8);
@@ -612,7 +652,9 @@ impl Model {
             if port.halted || !port.cmd.st() || !port.d2h_sent {
                 return;
             }
-            let Some(i) = port.pending.iter().position(|&(_, due)| due <= now) else { return };
+            let Some(i) = port.pending.iter().position(|&(_, due)| due <= now) else {
+                return;
+            };
             let (slot, _) = self.ports[idx].pending.remove(i);
             if self.ports[idx].ci & (1 << slot) == 0 {
                 continue;
@@ -648,12 +690,16 @@ impl Model {
         if self.mem.read(hdr_at, &mut raw).is_err() {
             return self.fatal(p, PortIs::new().with_hbfs(true));
         }
-        let Ok(hdr) = CommandHeader::read_from_bytes(&raw) else { return };
+        let Ok(hdr) = CommandHeader::read_from_bytes(&raw) else {
+            return;
+        };
         let mut cfis = [0u8; 20];
         if self.mem.read(hdr.ctba(), &mut cfis).is_err() {
             return self.fatal(p, PortIs::new().with_hbfs(true));
         }
-        let Ok(fis) = H2dFis::read_from_bytes(&cfis) else { return };
+        let Ok(fis) = H2dFis::read_from_bytes(&cfis) else {
+            return;
+        };
         let mut prds = Vec::with_capacity(usize::from(hdr.prdtl()));
         for i in 0..u64::from(hdr.prdtl()) {
             let mut e = [0u8; 16];
@@ -665,7 +711,9 @@ impl Model {
                 prds.push(e);
             }
         }
-        let Some(dev) = self.ports[idx].dev.as_ref() else { return };
+        let Some(dev) = self.ports[idx].dev.as_ref() else {
+            return;
+        };
         let kind = dev.spec.kind;
         if fis.fis_type != fis_type::REG_H2D || fis.flags & fis::H2D_C == 0 || hdr.cfl() < 5 {
             return self.device_error(p, ata_error::ABRT);
@@ -702,10 +750,24 @@ impl Model {
             ) => {
                 let ext = matches!(c, ata_cmd::READ_DMA_EXT | ata_cmd::WRITE_DMA_EXT);
                 let (lba, count) = if ext {
-                    (fis.lba(), if fis.count() == 0 { 65536 } else { u64::from(fis.count()) })
+                    (
+                        fis.lba(),
+                        if fis.count() == 0 {
+                            65536
+                        } else {
+                            u64::from(fis.count())
+                        },
+                    )
                 } else {
                     let lba = (fis.lba() & 0xFF_FFFF) | (u64::from(fis.device & 0xF) << 24);
-                    (lba, if fis.count_lo == 0 { 256 } else { u64::from(fis.count_lo) })
+                    (
+                        lba,
+                        if fis.count_lo == 0 {
+                            256
+                        } else {
+                            u64::from(fis.count_lo)
+                        },
+                    )
                 };
                 let write = matches!(c, ata_cmd::WRITE_DMA_EXT | ata_cmd::WRITE_DMA);
                 if let Err(e) = self.move_data(p, &prds, lba, count, ss, sectors, write) {
@@ -728,7 +790,11 @@ impl Model {
                 self.stats.ncq_commands += 1;
                 // The command FIS went out: PxCI clears at once, PxSACT on completion.
                 self.ports[idx].ci &= !(1 << slot);
-                let count = if fis.features() == 0 { 65536 } else { u64::from(fis.features()) };
+                let count = if fis.features() == 0 {
+                    65536
+                } else {
+                    u64::from(fis.features())
+                };
                 let write = c == ata_cmd::WRITE_FPDMA_QUEUED;
                 if let Err(e) = self.move_data(p, &prds, fis.lba(), count, ss, sectors, write) {
                     return self.device_error(p, e);
@@ -759,7 +825,11 @@ impl Model {
         if done == 0 || self.ports[idx].halted {
             return;
         }
-        let bits = if self.spec.ncq_out_of_order { 1 << (31 - done.leading_zeros()) } else { done };
+        let bits = if self.spec.ncq_out_of_order {
+            1 << (31 - done.leading_zeros())
+        } else {
+            done
+        };
         let port = &mut self.ports[idx];
         port.ncq_done &= !bits;
         port.sact &= !bits;
@@ -767,7 +837,13 @@ impl Model {
         port.is |= PortIs::new().with_sdbs(true).into_bits();
         let fb = port.fb;
         self.is |= 1 << p;
-        let sdb = SdbFis { fis_type: fis_type::SET_DEVICE_BITS, flags: 0x40, status: 0x50, error: 0, sactive: bits };
+        let sdb = SdbFis {
+            fis_type: fis_type::SET_DEVICE_BITS,
+            flags: 0x40,
+            status: 0x50,
+            error: 0,
+            sactive: bits,
+        };
         self.write_fis(p, fb + fis::rfis::SDBFIS as u64, sdb.as_bytes());
     }
 
@@ -804,7 +880,12 @@ impl Model {
             return Err(ata_error::IDNF);
         }
         let dev = self.ports[idx].dev.as_ref().ok_or(ata_error::ABRT)?;
-        if dev.spec.error_lbas.iter().any(|&e| e >= lba && e < lba + count) {
+        if dev
+            .spec
+            .error_lbas
+            .iter()
+            .any(|&e| e >= lba && e < lba + count)
+        {
             return Err(ata_error::UNC);
         }
         let total = (count * ss) as usize;

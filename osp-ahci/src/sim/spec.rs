@@ -128,7 +128,10 @@ impl DeviceSpec {
 
     /// An ATAPI drive.
     pub fn atapi() -> Self {
-        Self { kind: DeviceKind::Atapi, ..Self::disk(0, 512) }
+        Self {
+            kind: DeviceKind::Atapi,
+            ..Self::disk(0, 512)
+        }
     }
 
     /// With this IDENTIFY data.
@@ -169,7 +172,9 @@ impl DeviceSpec {
 
     pub(crate) fn identify_bytes(&self) -> [u8; IDENTIFY_LEN] {
         self.identify.unwrap_or_else(|| {
-            IdentifyBuilder::disk(self.sectors, self.sector_size).with_checksum().build()
+            IdentifyBuilder::disk(self.sectors, self.sector_size)
+                .with_checksum()
+                .build()
         })
     }
 }

@@ -27,7 +27,13 @@ impl Rig {
     }
 
     pub fn hba(&self, config: Config) -> SimDriver {
-        Hba::new(self.sim.clone(), self.mem.clone(), self.clock.clone(), config).unwrap()
+        Hba::new(
+            self.sim.clone(),
+            self.mem.clone(),
+            self.clock.clone(),
+            config,
+        )
+        .unwrap()
     }
 
     pub fn up(&self, config: Config) -> (SimDriver, BringUpReport) {
