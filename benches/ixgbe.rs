@@ -5,8 +5,9 @@
 //! - `ixgbe_fwd/driver/B`: the same run, counting only the time spent in the driver's data path
 //!   (`rx_batch`, the one-byte touch, `tx_batch`, freeing leftovers) — the number to compare
 //!   with ixy's cycles per packet. The model's DMA work runs outside that window.
-//! - `ixgbe_tcp/{model,loopback}`: smoltcp TCP throughput over two model NICs and over
-//!   smoltcp's `Loopback`, same transfer, same run.
+//! - `ixgbe_tcp/{model,loopback,loopback_mtu1514}`: smoltcp TCP throughput over two model NICs
+//!   and over smoltcp's `Loopback` (at its own 65535-byte MTU and at the NICs' 1514), same
+//!   transfer, same run.
 //!
 //! A summary table (cycles per packet by batch size, TCP ratio) is printed at the end.
 
@@ -86,18 +87,23 @@ fn tcp(c: &mut Criterion) {
         b.iter(|| assert!(common::tcp_over_model(MIB << 20).intact))
     });
     g.bench_function("loopback", |b| {
-        b.iter(|| assert!(common::tcp_over_loopback(MIB << 20).intact))
+        b.iter(|| assert!(common::tcp_over_loopback(MIB << 20, None).intact))
+    });
+    g.bench_function("loopback_mtu1514", |b| {
+        b.iter(|| assert!(common::tcp_over_loopback(MIB << 20, Some(1514)).intact))
     });
     g.finish();
-    let (m, l) = (
-        common::tcp_over_model(32 << 20),
-        common::tcp_over_loopback(32 << 20),
-    );
+    let m = common::tcp_over_model(32 << 20);
+    let l = common::tcp_over_loopback(32 << 20, None);
+    let l1514 = common::tcp_over_loopback(32 << 20, Some(1514));
     println!(
-        "\nsmoltcp TCP, 32 MiB: two model NICs {:.0} Mbit/s, Loopback {:.0} Mbit/s, ratio {:.2}",
+        "\nsmoltcp TCP, 32 MiB: two model NICs {:.0} Mbit/s; Loopback {:.0} Mbit/s (ratio {:.2}); \
+         Loopback at MTU 1514 {:.0} Mbit/s (ratio {:.2})",
         m.mbit_per_s(),
         l.mbit_per_s(),
-        m.mbit_per_s() / l.mbit_per_s()
+        m.mbit_per_s() / l.mbit_per_s(),
+        l1514.mbit_per_s(),
+        m.mbit_per_s() / l1514.mbit_per_s()
     );
 }
 

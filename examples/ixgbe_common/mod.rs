@@ -276,9 +276,37 @@ pub fn tcp_over_model(total: usize) -> TcpRun {
     }
 }
 
-/// The same transfer over smoltcp's own `Loopback` device (both sockets on one interface).
-pub fn tcp_over_loopback(total: usize) -> TcpRun {
-    let mut dev = Loopback::new(Medium::Ethernet);
+/// smoltcp's `Loopback` with its MTU lowered, so TCP uses the same segment size as over the NICs.
+pub struct MtuLimit<D>(pub D, pub usize);
+
+impl<D: smoltcp::phy::Device> smoltcp::phy::Device for MtuLimit<D> {
+    type RxToken<'a>
+        = D::RxToken<'a>
+    where
+        Self: 'a;
+    type TxToken<'a>
+        = D::TxToken<'a>
+    where
+        Self: 'a;
+    fn receive(&mut self, t: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
+        self.0.receive(t)
+    }
+    fn transmit(&mut self, t: Instant) -> Option<Self::TxToken<'_>> {
+        self.0.transmit(t)
+    }
+    fn capabilities(&self) -> smoltcp::phy::DeviceCapabilities {
+        let mut c = self.0.capabilities();
+        c.max_transmission_unit = self.1;
+        c
+    }
+}
+
+/// The same transfer over smoltcp's own `Loopback` device (both sockets on one interface), with
+/// its own MTU (65535) or limited to `mtu`.
+pub fn tcp_over_loopback(total: usize, mtu: Option<usize>) -> TcpRun {
+    let lo = Loopback::new(Medium::Ethernet);
+    let mtu = mtu.unwrap_or_else(|| smoltcp::phy::Device::capabilities(&lo).max_transmission_unit);
+    let mut dev = MtuLimit(lo, mtu);
     let ip = IpAddress::v4(127, 0, 0, 1);
     let mut i = iface(&mut dev, EthernetAddress([2, 0, 0, 0, 0, 1]).into(), ip);
     let mut set = SocketSet::new(vec![]);
