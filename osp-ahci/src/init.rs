@@ -378,11 +378,11 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
                     return self.finish(probe, PortOutcome::NoDevice);
                 }
                 if Ssts::from_bits(ssts).det() != det::ESTABLISHED {
-                    // The link dropped while the device was getting ready: debounce again.
+                    // The link dropped while the device was getting ready: that ends this try
+                    // (a flapping link must not restart the wait forever).
                     probe.link_up = None;
-                    probe.link_start = now;
-                    probe.phase = Phase::Debounce(Debouncer::new(self.config.link, now), now);
-                    return;
+                    let waited = now.saturating_duration_since(probe.start.unwrap_or(now));
+                    return self.comreset_or(p, probe, PortOutcome::LinkTimeout { waited });
                 }
                 let status = tfd as u8;
                 if status & (ata_status::BSY | ata_status::DRQ) == 0 {

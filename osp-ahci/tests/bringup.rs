@@ -286,3 +286,18 @@ fn a_32_bit_hba_refuses_memory_above_4_gib() {
         PortOutcome::SetupFailed(Error::AddressTooHigh { .. })
     ));
 }
+
+#[test]
+fn link_flapping_slower_than_the_debounce_still_ends() {
+    // Each "up" phase is long enough to pass the 100 ms debounce, then the link drops while
+    // the driver waits for the device: that must count as a failed try, not start over forever.
+    let dev = disk()
+        .link(LinkMode::Flapping { period: ms(150) })
+        .busy_for(ms(60_000));
+    let rig = Rig::new(HbaSpec::default(), &[(0, dev)]);
+    let config = Config::default();
+    let (_, report) = rig.up(config);
+    let r = report.port(0).unwrap();
+    assert!(!matches!(r.outcome, PortOutcome::Ready), "{r}");
+    assert!(r.took <= config.port_budget(), "{r}");
+}

@@ -42,13 +42,20 @@ impl Input<'_> {
 }
 
 /// A register window that sometimes lies: each read may be replaced by a value from the input.
+/// It is also the watchdog: a driver still polling registers after [`TIME_BOUND`] of simulated
+/// time is stuck in a loop, which is reported as a panic instead of a hang.
 struct Chaos<'a> {
     inner: SimHba,
     input: Input<'a>,
+    clock: SimClock,
 }
 
 impl RegisterIo for Chaos<'_> {
     fn read32(&mut self, offset: usize) -> u32 {
+        assert!(
+            self.clock.elapsed() < TIME_BOUND,
+            "driver still polling after {TIME_BOUND:?}"
+        );
         let real = self.inner.read32(offset);
         if self.input.data.is_empty() {
             return real;
@@ -161,6 +168,7 @@ pub fn run(data: &[u8]) -> Summary {
         input: Input {
             data: if chaos { input.data } else { &[] },
         },
+        clock: clock.clone(),
     };
     let Ok(mut hba) = Hba::new(regs, mem.clone(), clock.clone(), config()) else {
         assert!(clock.elapsed() < TIME_BOUND);
