@@ -160,6 +160,6 @@ boot_pd:
     .skip 4096 * 4
 .global boot_stack_bottom
 boot_stack_bottom:
-    .skip 256 * 1024
+    .skip 2 * 1024 * 1024          /* drivers keep per-port state by value: be generous */
 .global boot_stack_top
 boot_stack_top:

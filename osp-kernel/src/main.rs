@@ -12,6 +12,7 @@ mod cpu;
 mod interrupts;
 mod memory;
 mod pci;
+mod scratch;
 mod serial;
 mod storage;
 mod tsc;
@@ -130,7 +131,8 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
         .and_then(|m| m.entries().find(|e| e.segment == 0))
         .map(|e| (e.base, e.segment, e.start_bus, e.end_bus));
     let (mut pci, functions) = pci::init(ecam);
-    storage::init(pci.access(), &functions);
+    let scratch = params.scratch_serial.map(|s| (s, params.scratch_sectors));
+    storage::init(pci.access(), &functions, scratch);
 
     kprintln!("osp: ready ({} ms after entry)", tsc::uptime_ms());
 

@@ -15,7 +15,8 @@ const ABAR_INDEX: u8 = 5;
 const ABAR_LEN: u64 = 0x100 + 32 * 0x80;
 
 /// Brings up every AHCI controller among `functions`.
-pub fn init(access: &mut dyn ConfigAccess, functions: &[Function]) {
+/// `scratch`: the serial number of a disk that may be overwritten, and how many sectors.
+pub fn init(access: &mut dyn ConfigAccess, functions: &[Function], scratch: Option<(&str, u64)>) {
     for f in functions
         .iter()
         .filter(|f| (f.class.base, f.class.sub, f.class.prog_if) == (0x01, 0x06, 0x01))
@@ -72,10 +73,17 @@ pub fn init(access: &mut dyn ConfigAccess, functions: &[Function]) {
             .collect();
         for p in ready {
             match hba.disk(p) {
-                Ok(disk) => {
+                Ok(mut disk) => {
                     kprintln!("ahci: port {p}: disk");
                     for line in alloc::format!("{}", disk.identify()).lines() {
                         kprintln!("  {line}");
+                    }
+                    let serial = disk.identify().serial.as_str();
+                    if let Some((_, sectors)) = scratch.filter(|(s, _)| *s == serial) {
+                        kprintln!("scratch: port {p} is the scratch disk {serial:?}");
+                        if let Err(e) = crate::scratch::run(&mut disk, sectors) {
+                            kprintln!("scratch: FAILED: {e}");
+                        }
                     }
                 }
                 Err(e) => kprintln!("ahci: port {p}: {e}"),
