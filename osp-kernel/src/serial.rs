@@ -96,11 +96,49 @@ impl fmt::Write for Uart {
 /// The console lock: keeps lines from different code paths whole.
 static CONSOLE: spin::Mutex<Uart> = spin::Mutex::new(Uart::new(COM1));
 
+/// A copy of what the console printed (the first [`LOG_SIZE`] bytes): the machine inventory
+/// the kernel shows on its web page is exactly what it reported at boot.
+pub const LOG_SIZE: usize = 64 * 1024;
+
+struct Log {
+    buf: [u8; LOG_SIZE],
+    len: usize,
+}
+
+static LOG: spin::Mutex<Log> = spin::Mutex::new(Log { buf: [0; LOG_SIZE], len: 0 });
+
+/// Console output and, up to [`LOG_SIZE`], the log copy.
+struct Tee<'a>(&'a mut Uart, &'a mut Log);
+
+impl fmt::Write for Tee<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.write_bytes(s.as_bytes());
+        let log = &mut *self.1;
+        let n = s.len().min(LOG_SIZE - log.len);
+        log.buf[log.len..log.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        log.len += n;
+        Ok(())
+    }
+}
+
 /// Prints to the console.
 pub fn print(args: fmt::Arguments<'_>) {
     use fmt::Write;
     let mut uart = CONSOLE.lock();
-    let _ = uart.write_fmt(args);
+    let mut log = LOG.lock();
+    let _ = Tee(&mut uart, &mut log).write_fmt(args);
+}
+
+/// Calls `f` with what the console has printed so far (up to [`LOG_SIZE`] bytes).
+pub fn with_log<T>(f: impl FnOnce(&str) -> T) -> T {
+    let log = LOG.lock();
+    let bytes = &log.buf[..log.len];
+    // A cut inside a UTF-8 sequence at the very end is dropped.
+    let text = match core::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => core::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
+    };
+    f(text)
 }
 
 /// Prints from a context that must not take locks (exceptions, panics).

@@ -14,6 +14,7 @@ mod embed;
 mod image;
 mod kernel;
 mod netboot;
+mod nettest;
 mod prereq;
 mod qemu;
 mod scenarios;

@@ -79,6 +79,7 @@ fn kernel_boot(k: &Path, append: Option<&str>) -> Qemu {
 fn scenarios() -> Vec<Scenario> {
     let mut v = base_scenarios();
     v.extend(crate::netboot::scenarios());
+    v.extend(crate::nettest::scenarios());
     v
 }
 
