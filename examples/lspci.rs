@@ -166,8 +166,9 @@ fn verbose_lines(out: &mut String, f: &Function, access: &mut &DumpSpace) {
                 let m = osp_pci::cap::Msi::read(access, f.address, cap.offset);
                 let _ = write!(
                     out,
-                    " MSI: Enable{} Count=1/{} 64bit{}",
+                    " MSI: Enable{} Count={}/{} 64bit{}",
                     flag(m.is_enabled()),
+                    m.enabled_vectors(),
                     m.max_vectors(),
                     flag(m.is_64bit())
                 );

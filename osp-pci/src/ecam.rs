@@ -74,9 +74,10 @@ impl Ecam {
             | usize::from(addr.device()) << 15
             | usize::from(addr.function()) << 12
             | usize::from(offset);
-        // SAFETY: the bus is in start_bus..=end_bus and offset + width <= 4096, so the byte
-        // range is inside the mapped window `Ecam::new`'s caller guaranteed.
-        Some(unsafe { self.base.add(index) })
+        // Wrapping arithmetic: `base` may lie below the mapped part (when start_bus > 0), so it
+        // is not an in-bounds pointer offset. The bus is in start_bus..=end_bus and
+        // offset + width <= 4096, so the result is inside the window `Ecam::new`'s caller mapped.
+        NonNull::new(self.base.as_ptr().wrapping_add(index))
     }
 }
 
@@ -111,5 +112,89 @@ impl ConfigAccess for Ecam {
                 Width::Dword => p.cast::<u32>().as_ptr().write_volatile(value),
             }
         }
+    }
+}
+
+/// Several ECAM windows (one per MCFG entry) as one configuration access: each access goes to
+/// the window that reaches its segment and bus.
+#[derive(Debug)]
+pub struct EcamSet<'a> {
+    windows: &'a mut [Ecam],
+}
+
+impl<'a> EcamSet<'a> {
+    /// The windows `windows`, searched in order.
+    pub fn new(windows: &'a mut [Ecam]) -> Self {
+        Self { windows }
+    }
+
+    /// The walk roots: each window's first bus, ordered by segment (as
+    /// [`crate::Enumerator::new`] wants them). Writes at most `out.len()` roots and returns them.
+    pub fn roots<'o>(&self, out: &'o mut [crate::BusId]) -> &'o [crate::BusId] {
+        let n = self.windows.len().min(out.len());
+        for (slot, w) in out.iter_mut().zip(self.windows.iter()) {
+            *slot = crate::BusId::new(w.segment, w.start_bus);
+        }
+        out[..n].sort_unstable();
+        &out[..n]
+    }
+
+    fn window(&mut self, addr: Address) -> Option<&mut Ecam> {
+        self.windows.iter_mut().find(|w| w.reaches(addr))
+    }
+}
+
+impl ConfigAccess for EcamSet<'_> {
+    fn space_len(&self, addr: Address) -> u16 {
+        self.windows
+            .iter()
+            .find(|w| w.reaches(addr))
+            .map_or(0, |w| w.space_len(addr))
+    }
+    fn read_raw(&mut self, addr: Address, offset: u16, width: Width) -> u32 {
+        self.window(addr)
+            .map_or(width.mask(), |w| w.read_raw(addr, offset, width))
+    }
+    fn write_raw(&mut self, addr: Address, offset: u16, width: Width, value: u32) {
+        if let Some(w) = self.window(addr) {
+            w.write_raw(addr, offset, width, value)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BusId;
+    use std::vec;
+
+    #[test]
+    fn a_set_dispatches_by_segment_and_bus() {
+        // Segment 0 buses 0..=0 and segment 1 buses 0x80..=0x80, each backed by 1 MiB.
+        let mut seg0 = vec![u32::MAX; (1 << 20) / 4];
+        let mut seg1 = vec![u32::MAX; (1 << 20) / 4];
+        seg0[0] = 0x1237_8086;
+        seg1[(2 << 15) / 4] = 0x1000_1af4;
+        let base1 = NonNull::from(seg1.as_mut_slice()).cast::<u8>();
+        // SAFETY: each vector is 1 MiB, aligned, and outlives the windows; the second window's
+        // base is placed so that bus 0x80 lands on `seg1` (only that bus is ever accessed).
+        let mut windows = unsafe {
+            [
+                Ecam::new(NonNull::from(seg0.as_mut_slice()).cast(), 0, 0, 0),
+                Ecam::new(
+                    NonNull::new_unchecked(base1.as_ptr().wrapping_sub(0x80 << 20)),
+                    1,
+                    0x80,
+                    0x80,
+                ),
+            ]
+        };
+        let mut set = EcamSet::new(&mut windows);
+        let mut buf = [BusId::new(0, 0); 4];
+        assert_eq!(set.roots(&mut buf), [BusId::new(0, 0), BusId::new(1, 0x80)]);
+        assert_eq!(set.read32(Address::new(0, 0, 0, 0), 0), Ok(0x1237_8086));
+        assert_eq!(set.read32(Address::new(1, 0x80, 2, 0), 0), Ok(0x1000_1af4));
+        assert!(set.read32(Address::new(1, 0x81, 0, 0), 0).is_err());
+        assert!(set.read32(Address::new(2, 0, 0, 0), 0).is_err());
     }
 }

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::access::{ConfigAccess, rd8, rd16, rd32};
+use crate::access::{ConfigAccess, rd16, rd32};
 use crate::bar::{self, Bar, BarSet, Bars};
 use crate::cap::{self, Capabilities, Capability, ExtCapabilities};
 use crate::regs::{self, ClassCode, Command, HeaderType, Status};
@@ -273,12 +273,6 @@ impl Function {
     ) -> Option<cap::PowerManagement> {
         let c = self.find_capability(access, cap::id::POWER_MANAGEMENT)?;
         Some(cap::PowerManagement::read(access, self.address, c.offset))
-    }
-
-    /// Reads the interrupt pin byte again (it is read-only, so this equals
-    /// [`interrupt_pin`](Self::interrupt_pin) on well-behaved hardware).
-    pub fn read_interrupt_pin<A: ConfigAccess + ?Sized>(&self, access: &mut A) -> u8 {
-        rd8(access, self.address, regs::INTERRUPT + 1)
     }
 }
 

@@ -30,7 +30,7 @@ pub use address::Address;
 pub use bar::{Bar, BarKind, BarSet, Bars, BridgeWindows, Window};
 pub use cap::{Capability, ExtCapability};
 pub use class::{name as class_name, table as class_table};
-pub use ecam::Ecam;
+pub use ecam::{Ecam, EcamSet};
 pub use function::{BusNumbers, Function};
 pub use port::PortCam;
 pub use regs::{ClassCode, Command, HeaderType, Status};

@@ -58,6 +58,11 @@ impl Msi {
         let log2 = (self.control >> MMC_SHIFT) & 0b111;
         1 << if log2 > 5 { 5 } else { log2 }
     }
+    /// How many vectors are granted to the function (Multiple Message Enable).
+    pub const fn enabled_vectors(&self) -> u8 {
+        let log2 = (self.control & MME_MASK) >> MME_SHIFT;
+        1 << if log2 > 5 { 5 } else { log2 }
+    }
     /// Whether MSI was enabled when read.
     pub const fn is_enabled(&self) -> bool {
         self.control & ENABLE != 0
