@@ -14,7 +14,8 @@ pub fn bare_img(kernel: &Path, dest: &Path, cmdline: Option<&str>) -> Result<Pat
     let _ = std::fs::remove_dir_all(&stage);
     let grub_dir = stage.join("boot/grub");
     std::fs::create_dir_all(&grub_dir).map_err(|e| e.to_string())?;
-    std::fs::copy(kernel, stage.join("boot/osp-kernel")).map_err(|e| format!("{}: {e}", kernel.display()))?;
+    std::fs::copy(kernel, stage.join("boot/osp-kernel"))
+        .map_err(|e| format!("{}: {e}", kernel.display()))?;
     let args = cmdline.unwrap_or("");
     if args.contains(['\n', '"', '\'', ';', '$']) {
         return Err("image parameters may not contain newlines, quotes, ';' or '$'".into());
@@ -40,7 +41,10 @@ pub fn bare_img(kernel: &Path, dest: &Path, cmdline: Option<&str>) -> Result<Pat
         .output()
         .map_err(|e| format!("grub-mkrescue: {e}"))?;
     if !out.status.success() {
-        return Err(format!("grub-mkrescue failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "grub-mkrescue failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let _ = std::fs::remove_dir_all(&stage);
     Ok(dest.to_path_buf())

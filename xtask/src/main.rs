@@ -17,6 +17,7 @@ mod netboot;
 mod nettest;
 mod prereq;
 mod qemu;
+mod qmp;
 mod scenarios;
 
 use std::path::PathBuf;
@@ -24,7 +25,10 @@ use std::process::ExitCode;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// `target/osp`, where every artefact goes.
@@ -82,10 +86,15 @@ fn run(mut args: Vec<String>) -> Result {
             let (text, file) = if show {
                 (None, args.first().cloned())
             } else {
-                let text = args.first().cloned().ok_or("embed needs the parameters, or --show")?;
+                let text = args
+                    .first()
+                    .cloned()
+                    .ok_or("embed needs the parameters, or --show")?;
                 (Some(text), args.get(1).cloned())
             };
-            let file = file.map(PathBuf::from).unwrap_or_else(|| out_dir().join("osp-kernel"));
+            let file = file
+                .map(PathBuf::from)
+                .unwrap_or_else(|| out_dir().join("osp-kernel"));
             match text {
                 Some(t) => {
                     embed::write(&file, &t)?;
@@ -100,22 +109,34 @@ fn run(mut args: Vec<String>) -> Result {
             let uefi = take_flag(&mut args, "--uefi");
             let cmdline = take_value(&mut args, "--args")?
                 .unwrap_or_else(|| "osp.after=poweroff".to_string());
-            prereq::ensure(if disk || uefi { prereq::Need::Image } else { prereq::Need::Run })?;
+            prereq::ensure(if disk || uefi {
+                prereq::Need::Image
+            } else {
+                prereq::Need::Run
+            })?;
             let k = kernel::build()?;
             let boot = if disk || uefi {
                 let img = image::bare_img(&k, &out_dir().join("run.img"), Some(&cmdline))?;
                 qemu::Boot::Disk { image: img, uefi }
             } else {
-                qemu::Boot::Kernel { kernel: k, append: Some(cmdline) }
+                qemu::Boot::Kernel {
+                    kernel: k,
+                    append: Some(cmdline),
+                }
             };
             let out = qemu::Qemu::new(boot).timeout_secs(300).echo(true).run()?;
             println!(
                 "xtask: QEMU ended ({}) after {:.2} s; kernel ready after {}",
                 out.end,
                 out.elapsed.as_secs_f64(),
-                out.ready.map_or("never".into(), |d| format!("{:.2} s", d.as_secs_f64()))
+                out.ready
+                    .map_or("never".into(), |d| format!("{:.2} s", d.as_secs_f64()))
             );
-            if out.powered_off() && out.ready.is_some() { Ok(()) } else { Err("the kernel did not reach ready and power off".into()) }
+            if out.powered_off() && out.ready.is_some() {
+                Ok(())
+            } else {
+                Err("the kernel did not reach ready and power off".into())
+            }
         }
         "test" => {
             let no_host = take_flag(&mut args, "--no-host");

@@ -37,8 +37,15 @@ const TEST_FILES: &[(&str, &str)] = &[
 ];
 
 fn has_target() -> Option<bool> {
-    let out = Command::new("rustup").args(["target", "list", "--installed"]).output().ok()?;
-    Some(String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "x86_64-unknown-none"))
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .ok()?;
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.trim() == "x86_64-unknown-none"),
+    )
 }
 
 fn is_root() -> bool {
@@ -59,7 +66,9 @@ pub fn ensure(need: Need) -> Result {
                 .status()
                 .is_ok_and(|s| s.success());
             if !ok {
-                return Err("could not add the target; run: rustup target add x86_64-unknown-none".into());
+                return Err(
+                    "could not add the target; run: rustup target add x86_64-unknown-none".into(),
+                );
             }
         }
         // No rustup: the toolchain came some other way; the build will say if the target is
@@ -76,8 +85,11 @@ pub fn ensure(need: Need) -> Result {
     if need == Need::All {
         files.extend(TEST_FILES);
     }
-    let mut missing: Vec<&str> =
-        files.iter().filter(|(f, _)| !Path::new(f).exists()).map(|&(_, p)| p).collect();
+    let mut missing: Vec<&str> = files
+        .iter()
+        .filter(|(f, _)| !Path::new(f).exists())
+        .map(|&(_, p)| p)
+        .collect();
     missing.dedup();
     if missing.is_empty() {
         return Ok(());
@@ -90,15 +102,19 @@ pub fn ensure(need: Need) -> Result {
     }
     eprintln!("xtask: installing {list}");
     let quiet = |c: &mut Command| {
-        c.env("DEBIAN_FRONTEND", "noninteractive").stdout(Stdio::null());
+        c.env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null());
     };
     let mut update = Command::new("apt-get");
     update.args(["update", "-qq"]);
     quiet(&mut update);
     let mut install = Command::new("apt-get");
-    install.args(["install", "-y", "-qq", "--no-install-recommends"]).args(&missing);
+    install
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing);
     quiet(&mut install);
-    let ok = update.status().is_ok_and(|s| s.success()) && install.status().is_ok_and(|s| s.success());
+    let ok =
+        update.status().is_ok_and(|s| s.success()) && install.status().is_ok_and(|s| s.success());
     if !ok {
         return Err(format!("apt-get could not install: {list}"));
     }

@@ -69,6 +69,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// From QEMU's start to the kernel's `osp: ready` line.
     pub ready: Option<Duration>,
+    /// What the [`Qemu::on_line`] action returned, if it ran.
+    pub host: Option<Result<String>>,
 }
 
 impl Outcome {
@@ -79,8 +81,21 @@ impl Outcome {
 }
 
 /// A QEMU invocation.
+/// What a host-side action gets while QEMU runs.
+pub struct HostCtx {
+    /// QEMU's QMP socket, when [`Qemu::qmp`] asked for one.
+    pub qmp: Option<PathBuf>,
+    /// COM1 output so far.
+    pub serial: String,
+}
+
+/// A host-side action, run once when a COM1 line contains a pattern.
+pub type HostAction = fn(&HostCtx) -> Result<String>;
+
 pub struct Qemu {
     boot: Boot,
+    on_line: Option<(&'static str, HostAction)>,
+    qmp: bool,
     extra: Vec<String>,
     timeout: Duration,
     stop_after_ready: Option<Duration>,
@@ -93,7 +108,11 @@ pub struct Qemu {
 /// this kernel and fails OVMF's early code with "emulation failure".
 pub fn accel_args() -> Vec<String> {
     let kvm = std::env::var("OSP_QEMU_ACCEL").as_deref() == Ok("kvm")
-        && std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_ok();
+        && std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/kvm")
+            .is_ok();
     // QEMU tries the accelerators in order.
     let mut a = Vec::new();
     if kvm {
@@ -105,13 +124,26 @@ pub fn accel_args() -> Vec<String> {
 
 /// The accelerator actually wanted, for reports.
 pub fn accel_name() -> &'static str {
-    if accel_args().iter().any(|a| a == "kvm") { "KVM" } else { "TCG" }
+    if accel_args().iter().any(|a| a == "kvm") {
+        "KVM"
+    } else {
+        "TCG"
+    }
 }
 
 impl Qemu {
     /// A q35 machine with 512 MiB, COM1 on our pipe, isa-debug-exit, no reboot.
     pub fn new(boot: Boot) -> Self {
-        Self { boot, extra: Vec::new(), timeout: Duration::from_secs(120), stop_after_ready: None, echo: false, memory_mib: 512 }
+        Self {
+            boot,
+            on_line: None,
+            qmp: false,
+            extra: Vec::new(),
+            timeout: Duration::from_secs(120),
+            stop_after_ready: None,
+            echo: false,
+            memory_mib: 512,
+        }
     }
 
     /// Adds QEMU arguments.
@@ -132,6 +164,24 @@ impl Qemu {
         self
     }
 
+    /// Runs `action` on the host (QEMU keeps running) the first time a COM1 line contains
+    /// `pattern`; its result lands in [`Outcome::host`].
+    pub fn on_line(mut self, pattern: &'static str, action: HostAction) -> Self {
+        self.on_line = Some((pattern, action));
+        self
+    }
+
+    /// Gives QEMU a QMP socket for the host action.
+    pub fn qmp(mut self, on: bool) -> Self {
+        self.qmp = on;
+        self
+    }
+
+    fn qmp_path(&self) -> Option<PathBuf> {
+        self.qmp
+            .then(|| out_dir().join(format!("qmp-{}.sock", std::process::id())))
+    }
+
     /// Copies COM1 to our stdout as it arrives.
     pub fn echo(mut self, on: bool) -> Self {
         self.echo = on;
@@ -141,8 +191,17 @@ impl Qemu {
     fn command(&self) -> Result<Command> {
         let mut c = Command::new("qemu-system-x86_64");
         c.args(accel_args());
-        c.args(["-machine", "q35", "-m"]).arg(self.memory_mib.to_string());
-        c.args(["-display", "none", "-vga", "none", "-serial", "stdio", "-no-reboot"]);
+        c.args(["-machine", "q35", "-m"])
+            .arg(self.memory_mib.to_string());
+        c.args([
+            "-display",
+            "none",
+            "-vga",
+            "none",
+            "-serial",
+            "stdio",
+            "-no-reboot",
+        ]);
         c.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
         let uefi = match &self.boot {
             Boot::Kernel { kernel, append } => {
@@ -153,8 +212,10 @@ impl Qemu {
                 false
             }
             Boot::Disk { image, uefi } => {
-                c.arg("-drive")
-                    .arg(format!("if=none,id=bootdisk,format=raw,snapshot=on,file={}", image.display()));
+                c.arg("-drive").arg(format!(
+                    "if=none,id=bootdisk,format=raw,snapshot=on,file={}",
+                    image.display()
+                ));
                 c.args(["-device", "ide-hd,drive=bootdisk,bus=ide.0,bootindex=1"]);
                 *uefi
             }
@@ -162,9 +223,21 @@ impl Qemu {
         };
         if uefi {
             let vars = out_dir().join(format!("ovmf-vars-{}.fd", std::process::id()));
-            std::fs::copy("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars).map_err(|e| format!("OVMF vars: {e}"))?;
-            c.args(["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"]);
-            c.arg("-drive").arg(format!("if=pflash,format=raw,unit=1,file={}", vars.display()));
+            std::fs::copy("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars)
+                .map_err(|e| format!("OVMF vars: {e}"))?;
+            c.args([
+                "-drive",
+                "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+            ]);
+            c.arg("-drive").arg(format!(
+                "if=pflash,format=raw,unit=1,file={}",
+                vars.display()
+            ));
+        }
+        if let Some(q) = self.qmp_path() {
+            let _ = std::fs::remove_file(&q);
+            c.arg("-qmp")
+                .arg(format!("unix:{},server=on,wait=off", q.display()));
         }
         c.args(&self.extra);
         Ok(c)
@@ -174,9 +247,13 @@ impl Qemu {
     pub fn run(self) -> Result<Outcome> {
         std::fs::create_dir_all(out_dir()).map_err(|e| e.to_string())?;
         let mut cmd = self.command()?;
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let start = Instant::now();
-        let mut child = cmd.spawn().map_err(|e| format!("qemu-system-x86_64: {e}"))?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("qemu-system-x86_64: {e}"))?;
         let stdout = child.stdout.take().ok_or("no QEMU stdout")?;
         let mut stderr = child.stderr.take().ok_or("no QEMU stderr")?;
         let (tx, rx) = mpsc::channel::<(Instant, String)>();
@@ -198,6 +275,7 @@ impl Qemu {
         });
         let mut serial = String::new();
         let mut ready: Option<Duration> = None;
+        let mut host = None;
         let end = loop {
             while let Ok((at, line)) = rx.try_recv() {
                 if self.echo {
@@ -207,6 +285,15 @@ impl Qemu {
                     ready = Some(at - start);
                 }
                 serial.push_str(&line);
+                if let Some((pattern, action)) = self.on_line {
+                    if host.is_none() && line.contains(pattern) {
+                        let ctx = HostCtx {
+                            qmp: self.qmp_path(),
+                            serial: serial.clone(),
+                        };
+                        host = Some(action(&ctx));
+                    }
+                }
             }
             if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
                 break status.code().map_or(End::Signalled, End::Exited);
@@ -241,6 +328,15 @@ impl Qemu {
             serial.push_str("\n[qemu stderr]\n");
             serial.push_str(&stderr);
         }
-        Ok(Outcome { serial: serial.replace('\r', ""), end, elapsed, ready })
+        if let Some(q) = self.qmp_path() {
+            let _ = std::fs::remove_file(q);
+        }
+        Ok(Outcome {
+            serial: serial.replace('\r', ""),
+            end,
+            elapsed,
+            ready,
+            host,
+        })
     }
 }

@@ -72,8 +72,11 @@ pub(crate) fn expect_boot(out: &Outcome) -> Vec<String> {
 }
 
 fn kernel_boot(k: &Path, append: Option<&str>) -> Qemu {
-    Qemu::new(Boot::Kernel { kernel: k.to_path_buf(), append: append.map(str::to_string) })
-        .timeout_secs(90)
+    Qemu::new(Boot::Kernel {
+        kernel: k.to_path_buf(),
+        append: append.map(str::to_string),
+    })
+    .timeout_secs(90)
 }
 
 fn scenarios() -> Vec<Scenario> {
@@ -90,11 +93,174 @@ fn base_scenarios() -> Vec<Scenario> {
             run: |a| kernel_boot(&a.kernel, Some("osp.after=poweroff osp.no.such.key=1")).run(),
             check: |o| {
                 let mut v = expect_boot(o);
-                v.extend(expect(o, &[
-                    "boot: multiboot1",
-                    "cmdline: \"osp.after=poweroff osp.no.such.key=1\" (from loader)",
-                    "unknown parameter \"osp.no.such.key\" ignored",
-                ]));
+                v.extend(expect(
+                    o,
+                    &[
+                        "boot: multiboot1",
+                        "cmdline: \"osp.after=poweroff osp.no.such.key=1\" (from loader)",
+                        "unknown parameter \"osp.no.such.key\" ignored",
+                    ],
+                ));
+                v.extend(expect(
+                    o,
+                    &[
+                        "acpi: RSDP revision",
+                        "acpi: FACP",
+                        "acpi: MADT: 1 CPUs enabled",
+                        "acpi: MADT: I/O APIC id 0 at 0xfec00000, GSI base 0",
+                        "acpi: MADT: override bus 0 IRQ 0 -> GSI 2",
+                        "acpi: MCFG: ECAM at 0xb0000000, segment 0, buses 0-255",
+                        "acpi: _S5: SLP_TYPa=0",
+                        "pci: ECAM at 0xb0000000",
+                        "pci: 00:1f.2 SATA controller [0106]: Device [8086:2922] (rev 02)",
+                    ],
+                ));
+                v.extend(expect_power_off(o));
+                if o.end != End::Exited(0) {
+                    v.push(format!(
+                        "expected ACPI S5 power-off (QEMU status 0), got {}",
+                        o.end
+                    ));
+                }
+                if o.serial.contains("power-off impossible") {
+                    v.push("ACPI power-off failed".into());
+                }
+                v
+            },
+        },
+        Scenario {
+            name: "PCI list agrees with QEMU (root port + device behind it, multi-function device); SATA disk identified",
+            run: |a| {
+                kernel_boot(&a.kernel, Some("osp.after=halt"))
+                    .args([
+                        "-device",
+                        "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x6",
+                        "-device",
+                        "e1000e,bus=rp1,netdev=n1",
+                        "-netdev",
+                        "user,id=n1,restrict=on",
+                        "-device",
+                        "virtio-net-pci,multifunction=on,addr=0x7.0,netdev=n2",
+                        "-netdev",
+                        "user,id=n2,restrict=on",
+                        "-device",
+                        "virtio-rng-pci,addr=0x7.1",
+                        "-drive",
+                        "if=none,id=d2,format=raw,file=null-co://,file.size=64M",
+                        "-device",
+                        "ide-hd,drive=d2,bus=ide.3,serial=OSPDISK1,model=OSP-TEST-DISK",
+                    ])
+                    .qmp(true)
+                    .on_line(READY, |ctx| {
+                        let q = ctx.qmp.as_ref().ok_or("no QMP socket")?;
+                        let fns = crate::qmp::pci_functions(q)?;
+                        Ok(fns
+                            .iter()
+                            .map(|(b, s, f, class, v, d)| {
+                                format!("{b:02x}:{s:02x}.{f} [{class:04x}] [{v:04x}:{d:04x}]\n")
+                            })
+                            .collect())
+                    })
+                    .stop_after_ready(Duration::from_secs(1))
+                    .run()
+            },
+            check: |o| {
+                let mut v = expect_boot(o);
+                v.extend(expect(
+                    o,
+                    &[
+                        "pci: 01:00.0 Ethernet controller [0200]: Device [8086:10d3]",
+                        "Model Number:       OSP-TEST-DISK",
+                        "Serial Number:      OSPDISK1",
+                        "Queue depth: 32",
+                        "ahci: port 3: ready",
+                        "ahci: port 0: no device",
+                    ],
+                ));
+                let qemu = match &o.host {
+                    Some(Ok(list)) => list.clone(),
+                    Some(Err(e)) => {
+                        v.push(format!("QMP query-pci failed: {e}"));
+                        return v;
+                    }
+                    None => {
+                        v.push("QMP was never asked (no ready line?)".into());
+                        return v;
+                    }
+                };
+                let kernel: Vec<&str> = o
+                    .serial
+                    .lines()
+                    .filter(|l| l.starts_with("pci: ") && l.contains("]: "))
+                    .collect();
+                let mut count = 0;
+                for q in qemu.lines() {
+                    count += 1;
+                    let (bdf, rest) = q.split_once(' ').unwrap_or((q, ""));
+                    let (class, ids) = rest.split_once(' ').unwrap_or((rest, ""));
+                    let ok = kernel.iter().any(|l| {
+                        l.starts_with(&format!("pci: {bdf} "))
+                            && l.contains(class)
+                            && l.contains(ids)
+                    });
+                    if !ok {
+                        v.push(format!(
+                            "QEMU has {q} but the kernel printed no matching line"
+                        ));
+                    }
+                }
+                if kernel.len() != count {
+                    v.push(format!(
+                        "the kernel listed {} functions, QEMU has {count}",
+                        kernel.len()
+                    ));
+                }
+                // host bridge, root port, e1000e, virtio-net, virtio-rng, ISA, SATA, SMBus
+                if count < 8 {
+                    v.push(format!("QEMU reported only {count} functions"));
+                }
+                v
+            },
+        },
+        Scenario {
+            name: "scratch disk: the kernel writes with DMA and NCQ, the host checks the image",
+            run: |_| {
+                let img = out_dir().join("test/scratch.img");
+                let size = 8u64 << 20;
+                let f = std::fs::File::create(&img).map_err(|e| e.to_string())?;
+                f.set_len(size).map_err(|e| e.to_string())?;
+                drop(f);
+                let mut o = kernel_boot(
+                    &out_dir().join("osp-kernel"),
+                    Some("osp.after=poweroff osp.scratch=OSPSCRATCH osp.scratch.sectors=6000"),
+                )
+                .args([
+                    "-drive".to_string(),
+                    format!("if=none,id=s0,format=raw,file={}", img.display()),
+                    "-device".to_string(),
+                    "ide-hd,drive=s0,bus=ide.2,serial=OSPSCRATCH".to_string(),
+                ])
+                .run()?;
+                o.host = Some(verify_scratch(&img, 6000, size));
+                Ok(o)
+            },
+            check: |o| {
+                let mut v = expect_boot(o);
+                v.extend(expect(
+                    o,
+                    &[
+                        "scratch: port 2 is the scratch disk \"OSPSCRATCH\"",
+                        "scratch: write dma",
+                        "scratch: write ncq",
+                        "scratch: read ncq",
+                        "scratch: verified 6000 sectors",
+                    ],
+                ));
+                match &o.host {
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => v.push(format!("image check: {e}")),
+                    None => v.push("image not checked".into()),
+                }
                 v.extend(expect_power_off(o));
                 v
             },
@@ -104,7 +270,13 @@ fn base_scenarios() -> Vec<Scenario> {
             run: |a| kernel_boot(&a.embedded_kernel, None).run(),
             check: |o| {
                 let mut v = expect_boot(o);
-                v.extend(expect(o, &["cmdline: \"osp.after=poweroff osp.log=debug\" (from embedded)", "DEBUG"]));
+                v.extend(expect(
+                    o,
+                    &[
+                        "cmdline: \"osp.after=poweroff osp.log=debug\" (from embedded)",
+                        "DEBUG",
+                    ],
+                ));
                 v.extend(expect_power_off(o));
                 v
             },
@@ -114,7 +286,10 @@ fn base_scenarios() -> Vec<Scenario> {
             run: |a| kernel_boot(&a.embedded_kernel, Some("osp.after=poweroff")).run(),
             check: |o| {
                 let mut v = expect_boot(o);
-                v.extend(expect(o, &["cmdline: \"osp.after=poweroff\" (from loader)"]));
+                v.extend(expect(
+                    o,
+                    &["cmdline: \"osp.after=poweroff\" (from loader)"],
+                ));
                 if o.serial.contains("DEBUG") {
                     v.push("the embedded osp.log=debug leaked through".into());
                 }
@@ -126,15 +301,18 @@ fn base_scenarios() -> Vec<Scenario> {
             name: "osp.test=fault prints a page-fault dump and powers off",
             run: |a| kernel_boot(&a.kernel, Some("osp.after=poweroff osp.test=fault")).run(),
             check: |o| {
-                let mut v = expect(o, &[
-                    READY,
-                    "CPU exception 14 (page fault)",
-                    "not-present read kernel",
-                    "CR2=0x0000400000000000",
-                    "RIP=0x",
-                    "RAX=0x",
-                    "R15=0x",
-                ]);
+                let mut v = expect(
+                    o,
+                    &[
+                        READY,
+                        "CPU exception 14 (page fault)",
+                        "not-present read kernel",
+                        "CR2=0x0000400000000000",
+                        "RIP=0x",
+                        "RAX=0x",
+                        "R15=0x",
+                    ],
+                );
                 v.extend(expect_power_off(o));
                 v
             },
@@ -142,7 +320,9 @@ fn base_scenarios() -> Vec<Scenario> {
         Scenario {
             name: "osp.after=halt stays halted",
             run: |a| {
-                kernel_boot(&a.kernel, Some("osp.after=halt")).stop_after_ready(Duration::from_secs(2)).run()
+                kernel_boot(&a.kernel, Some("osp.after=halt"))
+                    .stop_after_ready(Duration::from_secs(2))
+                    .run()
             },
             check: |o| {
                 let mut v = expect_boot(o);
@@ -155,7 +335,14 @@ fn base_scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "bare.img as a SATA (AHCI) disk under SeaBIOS",
-            run: |a| Qemu::new(Boot::Disk { image: a.image.clone(), uefi: false }).timeout_secs(120).run(),
+            run: |a| {
+                Qemu::new(Boot::Disk {
+                    image: a.image.clone(),
+                    uefi: false,
+                })
+                .timeout_secs(120)
+                .run()
+            },
             check: |o| {
                 let mut v = expect_boot(o);
                 v.extend(expect(o, &["boot: multiboot2 from GRUB", "(from loader)"]));
@@ -165,7 +352,14 @@ fn base_scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "bare.img as a SATA (AHCI) disk under OVMF (UEFI)",
-            run: |a| Qemu::new(Boot::Disk { image: a.image.clone(), uefi: true }).timeout_secs(240).run(),
+            run: |a| {
+                Qemu::new(Boot::Disk {
+                    image: a.image.clone(),
+                    uefi: true,
+                })
+                .timeout_secs(240)
+                .run()
+            },
             check: |o| {
                 let mut v = expect_boot(o);
                 v.extend(expect(o, &["boot: multiboot2 from GRUB"]));
@@ -174,6 +368,32 @@ fn base_scenarios() -> Vec<Scenario> {
             },
         },
     ]
+}
+
+/// Checks the scratch image: sector k holds k (u64 LE), "OSPWRITE", then (k + j) mod 251 for
+/// every byte j >= 16; sectors past `sectors` are untouched (zero).
+fn verify_scratch(img: &Path, sectors: u64, size: u64) -> Result<String> {
+    const SS: usize = 512;
+    let data = std::fs::read(img).map_err(|e| e.to_string())?;
+    if data.len() as u64 != size {
+        return Err(format!("image is {} bytes, expected {size}", data.len()));
+    }
+    let mut expected = [0u8; SS];
+    for k in 0..sectors {
+        expected[..8].copy_from_slice(&k.to_le_bytes());
+        expected[8..16].copy_from_slice(b"OSPWRITE");
+        for (j, b) in expected.iter_mut().enumerate().skip(16) {
+            *b = ((k + j as u64) % 251) as u8;
+        }
+        let at = k as usize * SS;
+        if data[at..at + SS] != expected {
+            return Err(format!("sector {k} differs"));
+        }
+    }
+    if data[sectors as usize * SS..].iter().any(|&b| b != 0) {
+        return Err(format!("bytes past sector {sectors} were written"));
+    }
+    Ok(format!("{sectors} sectors verified"))
 }
 
 fn host_tests() -> Result {
@@ -189,7 +409,13 @@ fn host_tests() -> Result {
     }
     println!("xtask: kernel library tests on the host");
     let ok = Command::new(&cargo)
-        .args(["test", "--lib", "--target", "x86_64-unknown-linux-gnu", "--target-dir"])
+        .args([
+            "test",
+            "--lib",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+            "--target-dir",
+        ])
         .arg(root().join("target/kernel-host"))
         .current_dir(root().join("osp-kernel"))
         .status()
@@ -216,8 +442,16 @@ pub fn test_all(host: bool) -> Result {
     if embed::read(&embedded_kernel)? != "osp.after=poweroff osp.log=debug" {
         return Err("embed --show does not read back what embed wrote".into());
     }
-    let image = image::bare_img(&kernel, &test_dir.join("bare-test.img"), Some("osp.after=poweroff"))?;
-    let a = Artifacts { kernel, embedded_kernel, image };
+    let image = image::bare_img(
+        &kernel,
+        &test_dir.join("bare-test.img"),
+        Some("osp.after=poweroff"),
+    )?;
+    let a = Artifacts {
+        kernel,
+        embedded_kernel,
+        image,
+    };
 
     println!("xtask: QEMU boot tests ({})", crate::qemu::accel_name());
     let (mut passed, mut failed) = (0, 0);
@@ -231,7 +465,8 @@ pub fn test_all(host: bool) -> Result {
             Ok(o) => format!(
                 "{:.2} s, ready after {}",
                 o.elapsed.as_secs_f64(),
-                o.ready.map_or("-".into(), |d| format!("{:.2} s", d.as_secs_f64()))
+                o.ready
+                    .map_or("-".into(), |d| format!("{:.2} s", d.as_secs_f64()))
             ),
             Err(_) => String::new(),
         };
@@ -247,13 +482,28 @@ pub fn test_all(host: bool) -> Result {
             if let Ok(o) = &result {
                 let log = test_dir.join(format!("failed-{}.log", passed + failed));
                 let _ = std::fs::write(&log, &o.serial);
-                println!("    COM1 output saved to {}; its last lines:", log.display());
-                for l in o.serial.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev() {
+                println!(
+                    "    COM1 output saved to {}; its last lines:",
+                    log.display()
+                );
+                for l in o
+                    .serial
+                    .lines()
+                    .rev()
+                    .take(15)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                {
                     println!("    | {l}");
                 }
             }
         }
     }
     println!("qemu: {passed} passed, {failed} failed");
-    if failed == 0 { Ok(()) } else { Err(format!("{failed} boot tests failed")) }
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} boot tests failed"))
+    }
 }
