@@ -19,6 +19,7 @@ mod ecam;
 mod function;
 mod port;
 pub mod regs;
+mod renumber;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod walk;
@@ -34,6 +35,7 @@ pub use ecam::{Ecam, EcamSet};
 pub use function::{BusNumbers, Function};
 pub use port::PortCam;
 pub use regs::{ClassCode, Command, HeaderType, Status};
+pub use renumber::assign_bus_numbers;
 #[cfg(feature = "alloc")]
 pub use walk::collect_functions;
 pub use walk::{BusId, DEFAULT_ROOTS, Enumerator, enumerate, visit};
