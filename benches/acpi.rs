@@ -44,7 +44,9 @@ static GLOBAL: Counting = Counting;
 /// What both sides extract; summed so nothing is optimised away.
 fn osp(machine: &Machine, regions: &[(u64, &[u8])]) -> u64 {
     let mem = MemoryImage::new(regions);
-    let Ok(acpi) = Acpi::from_rsdp_addr(&mem, machine.rsdp) else { return 0 };
+    let Ok(acpi) = Acpi::from_rsdp_addr(&mem, machine.rsdp) else {
+        return 0;
+    };
     let mut acc = 0u64;
     if let Some(f) = acpi.fadt() {
         acc += u64::from(f.sci_int().unwrap_or(0));
@@ -85,7 +87,11 @@ struct Handler<'a> {
 }
 
 impl acpi::AcpiHandler for Handler<'_> {
-    unsafe fn map_physical_region<T>(&self, phys: usize, size: usize) -> acpi::PhysicalMapping<Self, T> {
+    unsafe fn map_physical_region<T>(
+        &self,
+        phys: usize,
+        size: usize,
+    ) -> acpi::PhysicalMapping<Self, T> {
         let bytes = self
             .regions
             .iter()
@@ -97,9 +103,12 @@ impl acpi::AcpiHandler for Handler<'_> {
                 // The crate reads addresses from beyond short tables (revision-gated FADT fields):
                 // hand it zeros, as unbacked memory would, and count it.
                 OUTSIDE.fetch_add(1, Ordering::Relaxed);
-                ZEROS.get(..size).expect("request larger than the zero page")
+                ZEROS
+                    .get(..size)
+                    .expect("request larger than the zero page")
             });
-        let ptr = NonNull::new(bytes.as_ptr().cast_mut().cast::<T>()).expect("slice pointers are non-null");
+        let ptr = NonNull::new(bytes.as_ptr().cast_mut().cast::<T>())
+            .expect("slice pointers are non-null");
         // SAFETY: `ptr` points to `size` readable bytes that live as long as the regions.
         unsafe { acpi::PhysicalMapping::new(phys, ptr, size, size, *self) }
     }
@@ -107,20 +116,21 @@ impl acpi::AcpiHandler for Handler<'_> {
     fn unmap_physical_region<T>(_region: &acpi::PhysicalMapping<Self, T>) {}
 }
 
-fn aml_of(regions: &[(u64, &[u8])], address: usize, length: u32) -> &'static [u8] {
-    let found = regions.iter().find_map(|&(base, b)| {
-        let start = usize::try_from((address as u64).checked_sub(base)?).ok()?;
-        b.get(start..start.checked_add(length as usize)?)
-    });
-    // SAFETY (lifetime only): the regions outlive every benchmark iteration; the slice is used
-    // within the iteration that produced it.
-    found.map_or(&[], |s| unsafe { std::slice::from_raw_parts(s.as_ptr(), s.len()) })
+fn aml_of<'r>(regions: &[(u64, &'r [u8])], address: usize, length: u32) -> &'r [u8] {
+    regions
+        .iter()
+        .find_map(|&(base, b)| {
+            let start = usize::try_from((address as u64).checked_sub(base)?).ok()?;
+            b.get(start..start.checked_add(length as usize)?)
+        })
+        .unwrap_or(&[])
 }
 
 fn acpi_crate(machine: &Machine, regions: &[(u64, &[u8])]) -> u64 {
     let handler = Handler { regions };
     // SAFETY: the handler only hands out memory inside the image; the RSDP address is valid.
-    let Ok(tables) = (unsafe { acpi::AcpiTables::from_rsdp(handler, machine.rsdp as usize) }) else {
+    let Ok(tables) = (unsafe { acpi::AcpiTables::from_rsdp(handler, machine.rsdp as usize) })
+    else {
         return 0;
     };
     let mut acc = 0u64;
@@ -151,7 +161,10 @@ fn acpi_crate(machine: &Machine, regions: &[(u64, &[u8])]) -> u64 {
     if let Ok(h) = acpi::HpetInfo::new(&tables) {
         acc += h.base_address as u64;
     }
-    let dsdt = tables.dsdt().ok().map(|t| aml_of(regions, t.address, t.length));
+    let dsdt = tables
+        .dsdt()
+        .ok()
+        .map(|t| aml_of(regions, t.address, t.length));
     let found = dsdt
         .into_iter()
         .chain(tables.ssdts().map(|t| aml_of(regions, t.address, t.length)))
@@ -163,17 +176,29 @@ fn acpi_crate(machine: &Machine, regions: &[(u64, &[u8])]) -> u64 {
 }
 
 fn bench(c: &mut Criterion) {
-    let Some(dir) = osp::corpus_dir().map(|d| d.join("acpi")).filter(|d| d.is_dir()) else {
+    let Some(dir) = osp::corpus_dir()
+        .map(|d| d.join("acpi"))
+        .filter(|d| d.is_dir())
+    else {
         eprintln!("ACPI corpus not found (../shared/corpus/acpi): nothing to benchmark");
         return;
     };
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     names.sort();
-    let machines: Vec<Machine> = names.iter().map(|p| Machine::new(&read_dir(p).unwrap())).collect();
+    let machines: Vec<Machine> = names
+        .iter()
+        .map(|p| Machine::new(&read_dir(p).unwrap()))
+        .collect();
     let images: Vec<Vec<(u64, &[u8])>> = machines.iter().map(Machine::slices).collect();
     println!("{} machines", machines.len());
 
-    for (name, f) in [("osp-acpi", osp as fn(&Machine, &[(u64, &[u8])]) -> u64), ("acpi 5.2", acpi_crate)] {
+    for (name, f) in [
+        ("osp-acpi", osp as fn(&Machine, &[(u64, &[u8])]) -> u64),
+        ("acpi 5.2", acpi_crate),
+    ] {
         let before = ALLOCATIONS.load(Ordering::Relaxed);
         let mut sum = 0u64;
         for (m, r) in machines.iter().zip(&images) {
@@ -189,16 +214,31 @@ fn bench(c: &mut Criterion) {
     for (i, (m, r)) in machines.iter().zip(&images).enumerate() {
         let (a, b) = (osp(m, r), acpi_crate(m, r));
         if a != b {
-            println!("differs on {}: osp-acpi {a:#x}, acpi 5.2 {b:#x}", names[i].display());
+            println!(
+                "differs on {}: osp-acpi {a:#x}, acpi 5.2 {b:#x}",
+                names[i].display()
+            );
         }
     }
 
     let mut g = c.benchmark_group("acpi_kernel_needs_all_machines");
     g.bench_function("osp-acpi", |b| {
-        b.iter(|| machines.iter().zip(&images).map(|(m, r)| osp(m, black_box(r))).sum::<u64>())
+        b.iter(|| {
+            machines
+                .iter()
+                .zip(&images)
+                .map(|(m, r)| osp(m, black_box(r)))
+                .sum::<u64>()
+        })
     });
     g.bench_function("acpi-5.2", |b| {
-        b.iter(|| machines.iter().zip(&images).map(|(m, r)| acpi_crate(m, black_box(r))).sum::<u64>())
+        b.iter(|| {
+            machines
+                .iter()
+                .zip(&images)
+                .map(|(m, r)| acpi_crate(m, black_box(r)))
+                .sum::<u64>()
+        })
     });
     g.finish();
 }

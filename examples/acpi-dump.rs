@@ -18,7 +18,9 @@ fn main() -> ExitCode {
         match arg.as_str() {
             "--json" => json = true,
             "-h" | "--help" => {
-                println!("usage: acpi-dump [--json] INPUT (directory of SIG.dat files or acpidump text)");
+                println!(
+                    "usage: acpi-dump [--json] INPUT (directory of SIG.dat files or acpidump text)"
+                );
                 return ExitCode::SUCCESS;
             }
             _ if input.is_none() => input = Some(PathBuf::from(arg)),
@@ -50,8 +52,15 @@ fn main() -> ExitCode {
 fn print_summary(tables: &[osp_acpi::dump::DumpTable]) {
     println!("{} tables", tables.len());
     for t in tables {
-        let len = t.bytes.get(4..8).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        let ok = if t.checksum_ok() { "" } else { "  BAD CHECKSUM" };
+        let len = t
+            .bytes
+            .get(4..8)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let ok = if t.checksum_ok() {
+            ""
+        } else {
+            "  BAD CHECKSUM"
+        };
         println!("  {:<8} {} {:>8} bytes{ok}", t.name, t.signature(), len);
     }
     let machine = Machine::new(tables);
@@ -77,7 +86,10 @@ fn print_summary(tables: &[osp_acpi::dump::DumpTable]) {
                 if m.has_8259() { "present" } else { "absent" }
             );
             for io in m.io_apics() {
-                println!("  I/O APIC {} at {:#x}, GSI base {}", io.id, io.address, io.gsi_base);
+                println!(
+                    "  I/O APIC {} at {:#x}, GSI base {}",
+                    io.id, io.address, io.gsi_base
+                );
             }
             for o in m.overrides() {
                 println!("  IRQ {} -> GSI {} (flags {:#x})", o.source, o.gsi, o.flags);
@@ -111,7 +123,11 @@ fn print_summary(tables: &[osp_acpi::dump::DumpTable]) {
         );
     }
     if let Some(h) = acpi.hpet() {
-        println!("HPET: {:#x}, {:?} comparators", h.base_address().map_or(0, |g| g.address), h.comparators());
+        println!(
+            "HPET: {:#x}, {:?} comparators",
+            h.base_address().map_or(0, |g| g.address),
+            h.comparators()
+        );
     }
     match acpi.s5() {
         Ok(s) => println!("\\_S5: SLP_TYPa {} SLP_TYPb {}", s.slp_typa, s.slp_typb),
