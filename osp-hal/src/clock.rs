@@ -32,7 +32,9 @@ impl Instant {
     /// `self + d`, saturating at the end of time (a deadline that never expires by overflow).
     pub fn saturating_add(self, d: Duration) -> Instant {
         let add = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        Instant { nanos: self.nanos.saturating_add(add) }
+        Instant {
+            nanos: self.nanos.saturating_add(add),
+        }
     }
 }
 
@@ -69,7 +71,10 @@ impl Deadline {
     /// A deadline `timeout` from now.
     pub fn after<C: Clock + ?Sized>(clock: &C, timeout: Duration) -> Self {
         let start = clock.now();
-        Self { start, end: start.saturating_add(timeout) }
+        Self {
+            start,
+            end: start.saturating_add(timeout),
+        }
     }
 
     /// Whether the deadline has passed.
@@ -127,7 +132,9 @@ where
             return Ok((v, deadline.elapsed(clock)));
         }
         if expired {
-            return Err(Timeout { waited: deadline.elapsed(clock) });
+            return Err(Timeout {
+                waited: deadline.elapsed(clock),
+            });
         }
         clock.relax();
     }
@@ -153,7 +160,9 @@ pub struct StdClock {
 impl StdClock {
     /// A clock whose epoch is now.
     pub fn new() -> Self {
-        Self { epoch: std::time::Instant::now() }
+        Self {
+            epoch: std::time::Instant::now(),
+        }
     }
 }
 
@@ -207,14 +216,22 @@ mod tests {
             calls += 1;
             None
         });
-        assert_eq!(r, Err(Timeout { waited: Duration::from_millis(5) }));
+        assert_eq!(
+            r,
+            Err(Timeout {
+                waited: Duration::from_millis(5)
+            })
+        );
         assert_eq!(calls, 6, "0..=5 ms inclusive");
     }
 
     #[test]
     fn zero_timeout_still_looks_once() {
         let clock = Steps(Cell::new(0));
-        assert_eq!(poll(&clock, Duration::ZERO, || Some(7)), Ok((7, Duration::ZERO)));
+        assert_eq!(
+            poll(&clock, Duration::ZERO, || Some(7)),
+            Ok((7, Duration::ZERO))
+        );
     }
 
     #[test]

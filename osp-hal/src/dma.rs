@@ -173,7 +173,10 @@ impl<A: DmaAllocator> DmaBuffer<A> {
     pub fn read<T: DmaValue>(&self, offset: usize) -> T {
         match self.get(offset) {
             Some(v) => v,
-            None => panic!("DMA read at {offset} outside a {}-byte buffer", self.region.len),
+            None => panic!(
+                "DMA read at {offset} outside a {}-byte buffer",
+                self.region.len
+            ),
         }
     }
 

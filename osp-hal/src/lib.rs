@@ -13,9 +13,9 @@ mod reg;
 #[cfg(feature = "sim")]
 pub mod sim;
 
-pub use clock::{Clock, Deadline, Instant, Timeout, delay, poll};
 #[cfg(feature = "std")]
 pub use clock::StdClock;
+pub use clock::{Clock, Deadline, Instant, Timeout, delay, poll};
 pub use dma::{DmaAllocator, DmaBuffer, DmaError, DmaRegion, DmaValue};
 pub use port::PortIo;
 pub use reg::{Mmio, RegisterIo};

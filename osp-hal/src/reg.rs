@@ -82,7 +82,10 @@ impl Mmio {
     /// returned value, and nothing else may access those registers meanwhile in a way the driver
     /// does not expect.
     pub unsafe fn new(base: NonNull<u8>, len: usize) -> Self {
-        Self { base: base.cast(), len }
+        Self {
+            base: base.cast(),
+            len,
+        }
     }
 
     /// The window's length in bytes.

@@ -30,15 +30,23 @@ impl Default for SimClock {
 impl SimClock {
     /// A clock at time zero with a 1 µs relax step.
     pub fn new() -> Self {
-        Self { inner: Arc::new(Inner { now: AtomicU64::new(0), step: AtomicU64::new(1_000) }) }
+        Self {
+            inner: Arc::new(Inner {
+                now: AtomicU64::new(0),
+                step: AtomicU64::new(1_000),
+            }),
+        }
     }
 
     /// Moves time forward by `d`.
     pub fn advance(&self, d: Duration) {
         let add = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        let _ = self.inner.now.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-            Some(n.saturating_add(add))
-        });
+        let _ = self
+            .inner
+            .now
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some(n.saturating_add(add))
+            });
     }
 
     /// Sets how far each [`Clock::relax`] moves time.
@@ -59,7 +67,9 @@ impl Clock for SimClock {
     }
 
     fn relax(&self) {
-        self.advance(Duration::from_nanos(self.inner.step.load(Ordering::Acquire)));
+        self.advance(Duration::from_nanos(
+            self.inner.step.load(Ordering::Acquire),
+        ));
     }
 }
 
@@ -93,7 +103,9 @@ mod tests {
     fn a_model_can_make_a_condition_true_later() {
         let clock = SimClock::new();
         let link_up_at = Instant::from_nanos(5_000_000);
-        let r = poll(&clock, Duration::from_millis(100), || (clock.now() >= link_up_at).then_some(()));
+        let r = poll(&clock, Duration::from_millis(100), || {
+            (clock.now() >= link_up_at).then_some(())
+        });
         assert_eq!(r.unwrap().1, Duration::from_millis(5));
     }
 }

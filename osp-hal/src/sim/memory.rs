@@ -21,7 +21,11 @@ pub struct DmaFault {
 impl fmt::Display for DmaFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = if self.write { "write" } else { "read" };
-        write!(f, "DMA {what} of {} bytes at {:#x} outside allocated memory", self.len, self.bus)
+        write!(
+            f,
+            "DMA {what} of {} bytes at {:#x} outside allocated memory",
+            self.len, self.bus
+        )
     }
 }
 
@@ -114,14 +118,18 @@ impl SimMemory {
     ) -> Result<R, DmaFault> {
         let mut inner = self.lock();
         let fault = DmaFault { bus, len, write };
-        let found = inner.blocks.range(..=bus).next_back().and_then(|(&start, block)| {
-            let off = usize::try_from(bus - start).ok()?;
-            let end = off.checked_add(len)?;
-            (end <= block.len).then(|| {
-                // SAFETY: `off + len <= block.len`, inside the host allocation.
-                unsafe { block.host.as_ptr().add(off) }
-            })
-        });
+        let found = inner
+            .blocks
+            .range(..=bus)
+            .next_back()
+            .and_then(|(&start, block)| {
+                let off = usize::try_from(bus - start).ok()?;
+                let end = off.checked_add(len)?;
+                (end <= block.len).then(|| {
+                    // SAFETY: `off + len <= block.len`, inside the host allocation.
+                    unsafe { block.host.as_ptr().add(off) }
+                })
+            });
         match found {
             Some(p) => Ok(f(p)),
             None => {
@@ -200,12 +208,16 @@ impl SimMemory {
     /// Whether `[bus, bus + len)` lies inside one live region (without recording a fault).
     pub fn is_mapped(&self, bus: u64, len: usize) -> bool {
         let inner = self.lock();
-        inner.blocks.range(..=bus).next_back().is_some_and(|(&start, block)| {
-            usize::try_from(bus - start)
-                .ok()
-                .and_then(|off| off.checked_add(len))
-                .is_some_and(|end| end <= block.len)
-        })
+        inner
+            .blocks
+            .range(..=bus)
+            .next_back()
+            .is_some_and(|(&start, block)| {
+                usize::try_from(bus - start)
+                    .ok()
+                    .and_then(|off| off.checked_add(len))
+                    .is_some_and(|end| end <= block.len)
+            })
     }
 }
 
@@ -237,7 +249,11 @@ unsafe impl DmaAllocator for SimMemory {
         inner.in_use += len;
         inner.allocations += 1;
         inner.blocks.insert(bus, Block { host, len, layout });
-        Ok(DmaRegion { virt: host, bus, len })
+        Ok(DmaRegion {
+            virt: host,
+            bus,
+            len,
+        })
     }
 
     unsafe fn deallocate(&self, region: DmaRegion) {
@@ -305,7 +321,14 @@ mod tests {
         assert!(mem.write(0, &[1]).is_err());
         assert!(mem.read(u64::MAX - 1, &mut [0; 8]).is_err());
         assert_eq!(mem.faults().len(), 5);
-        assert_eq!(mem.faults()[1], DmaFault { bus: bus + 60, len: 8, write: true });
+        assert_eq!(
+            mem.faults()[1],
+            DmaFault {
+                bus: bus + 60,
+                len: 8,
+                write: true
+            }
+        );
         assert!(mem.read_u32(bus + 60).is_ok());
     }
 
@@ -322,11 +345,20 @@ mod tests {
     #[test]
     fn limits_and_bad_layouts_are_errors() {
         let mem = SimMemory::with_base(0x1_0000_0000, 8192);
-        assert!(matches!(DmaBuffer::new(&mem, 0, 8), Err(DmaError::BadLayout { .. })));
-        assert!(matches!(DmaBuffer::new(&mem, 8, 3), Err(DmaError::BadLayout { .. })));
+        assert!(matches!(
+            DmaBuffer::new(&mem, 0, 8),
+            Err(DmaError::BadLayout { .. })
+        ));
+        assert!(matches!(
+            DmaBuffer::new(&mem, 8, 3),
+            Err(DmaError::BadLayout { .. })
+        ));
         let a = DmaBuffer::new(&mem, 8192, 8).unwrap();
         assert!(a.bus_addr() >= 0x1_0000_0000, "bus addresses above 4 GiB");
-        assert_eq!(DmaBuffer::new(&mem, 1, 1).unwrap_err(), DmaError::OutOfMemory { len: 1 });
+        assert_eq!(
+            DmaBuffer::new(&mem, 1, 1).unwrap_err(),
+            DmaError::OutOfMemory { len: 1 }
+        );
         drop(a);
         assert!(DmaBuffer::new(&mem, 1, 1).is_ok());
     }
@@ -348,6 +380,10 @@ mod tests {
         let mem = SimMemory::new();
         let buf = DmaBuffer::new(mem.clone(), 32, 8).unwrap();
         drop(mem);
-        assert_eq!(buf.read::<u32>(0), 0, "the buffer's clone keeps the memory alive");
+        assert_eq!(
+            buf.read::<u32>(0),
+            0,
+            "the buffer's clone keeps the memory alive"
+        );
     }
 }
