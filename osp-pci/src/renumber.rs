@@ -3,10 +3,9 @@
 //! the next free bus as secondary, a subordinate of 0xff while the buses behind it are numbered,
 //! then the highest bus found behind it.
 
-use crate::access::{ConfigAccess, rd32};
-use crate::function::vendor_absent;
+use crate::access::ConfigAccess;
 use crate::regs::{self, HeaderType};
-use crate::walk::BusId;
+use crate::walk::{BusId, Cursor};
 use crate::{Address, ConfigError};
 
 /// Primary bus number byte.
@@ -18,10 +17,7 @@ const SUBORDINATE: u16 = regs::BUS_NUMBERS + 2;
 
 #[derive(Clone, Copy, Default)]
 struct Frame {
-    bus: u8,
-    device: u8,
-    function: u8,
-    multifunction: bool,
+    cursor: Cursor,
     /// The bridge that leads to this bus (whose subordinate is fixed when the bus is done).
     bridge: Option<Address>,
 }
@@ -40,46 +36,24 @@ pub fn assign_bus_numbers<A: ConfigAccess + ?Sized>(
 ) -> Result<u8, ConfigError> {
     let mut stack = [Frame::default(); 256];
     stack[0] = Frame {
-        bus: root.bus,
-        ..Frame::default()
+        cursor: Cursor::new(root.bus),
+        bridge: None,
     };
     let mut depth = 1;
     let mut last = root.bus;
     while depth > 0 {
         let top = &mut stack[depth - 1];
-        if top.device >= Address::DEVICES {
+        if top.cursor.done() {
             if let Some(bridge) = top.bridge {
                 access.write8(bridge, SUBORDINATE, last)?;
             }
             depth -= 1;
             continue;
         }
-        let addr = Address::new(root.segment, top.bus, top.device, top.function);
-        let ids = rd32(access, addr, regs::VENDOR_ID);
-        let header = if vendor_absent(ids as u16) {
-            None
-        } else {
-            Some((rd32(access, addr, regs::HEADER_DWORD) >> 16) as u8)
+        let Some((addr, _, header)) = top.cursor.step(access, root.segment) else {
+            continue;
         };
-        let top = &mut stack[depth - 1];
-        match header {
-            None if top.function == 0 => {
-                top.device += 1;
-                continue;
-            }
-            None => {}
-            Some(h) if top.function == 0 => top.multifunction = h & regs::HEADER_MULTIFUNCTION != 0,
-            Some(_) => {}
-        }
-        if top.function == 0 && !top.multifunction || top.function == 7 {
-            top.device += 1;
-            top.function = 0;
-            top.multifunction = false;
-        } else {
-            top.function += 1;
-        }
-        let Some(h) = header else { continue };
-        if !HeaderType::from_raw(h).is_bridge() {
+        if !HeaderType::from_raw(header).is_bridge() {
             continue;
         }
         if last == u8::MAX || depth == stack.len() {
@@ -92,9 +66,8 @@ pub fn assign_bus_numbers<A: ConfigAccess + ?Sized>(
         access.write8(addr, SECONDARY, last)?;
         access.write8(addr, SUBORDINATE, u8::MAX)?;
         stack[depth] = Frame {
-            bus: last,
+            cursor: Cursor::new(last),
             bridge: Some(addr),
-            ..Frame::default()
         };
         depth += 1;
     }

@@ -33,15 +33,55 @@ impl BusId {
 /// Bus 0 of segment 0: the root of a PC's hierarchy.
 pub const DEFAULT_ROOTS: &[BusId] = &[BusId::new(0, 0)];
 
+/// Position of a walk on one bus: which function to probe next.
 #[derive(Debug, Clone, Copy, Default)]
-struct Cursor {
-    bus: u8,
-    device: u8,
-    function: u8,
-    multifunction: bool,
+pub(crate) struct Cursor {
+    pub(crate) bus: u8,
+    pub(crate) device: u8,
+    pub(crate) function: u8,
+    pub(crate) multifunction: bool,
 }
 
 impl Cursor {
+    /// A cursor at device 0 of `bus`.
+    pub(crate) fn new(bus: u8) -> Self {
+        Self {
+            bus,
+            ..Self::default()
+        }
+    }
+
+    /// Whether every device of the bus was probed.
+    pub(crate) fn done(&self) -> bool {
+        self.device >= Address::DEVICES
+    }
+
+    /// Probes the function under the cursor and moves the cursor on, following the
+    /// multi-function rules. Returns the function's address, ID dword and header type byte when
+    /// a function answers.
+    pub(crate) fn step<A: ConfigAccess + ?Sized>(
+        &mut self,
+        access: &mut A,
+        segment: u16,
+    ) -> Option<(Address, u32, u8)> {
+        let addr = Address::new(segment, self.bus, self.device, self.function);
+        let ids = rd32(access, addr, regs::VENDOR_ID);
+        if vendor_absent(ids as u16) {
+            if self.function == 0 {
+                self.next_device();
+            } else {
+                self.advance();
+            }
+            return None;
+        }
+        let header = (rd32(access, addr, regs::HEADER_DWORD) >> 16) as u8;
+        if self.function == 0 {
+            self.multifunction = header & regs::HEADER_MULTIFUNCTION != 0;
+        }
+        self.advance();
+        Some((addr, ids, header))
+    }
+
     fn next_device(&mut self) {
         self.device += 1;
         self.function = 0;
@@ -114,10 +154,7 @@ impl<'r, A: ConfigAccess> Enumerator<'r, A> {
             return false;
         }
         self.visited[usize::from(bus / 64)] |= 1 << (bus % 64);
-        self.stack[self.depth] = Cursor {
-            bus,
-            ..Cursor::default()
-        };
+        self.stack[self.depth] = Cursor::new(bus);
         self.depth += 1;
         true
     }
@@ -139,27 +176,13 @@ impl<A: ConfigAccess> Iterator for Enumerator<'_, A> {
                 continue;
             }
             let top = &mut self.stack[self.depth - 1];
-            if top.device >= Address::DEVICES {
+            if top.done() {
                 self.depth -= 1;
                 continue;
             }
-            let addr = Address::new(self.segment, top.bus, top.device, top.function);
-            let ids = rd32(&mut self.access, addr, regs::VENDOR_ID);
-            let top = &mut self.stack[self.depth - 1];
-            if vendor_absent(ids as u16) {
-                if top.function == 0 {
-                    top.next_device();
-                } else {
-                    top.advance();
-                }
+            let Some((addr, ids, header)) = top.step(&mut self.access, self.segment) else {
                 continue;
-            }
-            let header = (rd32(&mut self.access, addr, regs::HEADER_DWORD) >> 16) as u8;
-            let top = &mut self.stack[self.depth - 1];
-            if top.function == 0 {
-                top.multifunction = header & regs::HEADER_MULTIFUNCTION != 0;
-            }
-            top.advance();
+            };
             let function = Function::read_rest(&mut self.access, addr, ids, header);
             if let Some(b) = function.bus_numbers {
                 // Secondary 0 is an unprogrammed bridge (bus 0 is always a root).
