@@ -60,14 +60,14 @@ impl SimFunction {
     /// Sets a 16-bit word.
     pub fn set16(&mut self, offset: u16, v: u16) -> &mut Self {
         for (i, b) in v.to_le_bytes().into_iter().enumerate() {
-            self.set8(offset + i as u16, b);
+            self.set8(offset.wrapping_add(i as u16), b);
         }
         self
     }
     /// Sets a 32-bit word.
     pub fn set32(&mut self, offset: u16, v: u32) -> &mut Self {
         for (i, b) in v.to_le_bytes().into_iter().enumerate() {
-            self.set8(offset + i as u16, b);
+            self.set8(offset.wrapping_add(i as u16), b);
         }
         self
     }
@@ -97,6 +97,9 @@ impl SimFunction {
     }
 
     /// Adds BAR `index` of `kind` and `size` (a power of two) at `address`.
+    ///
+    /// # Panics
+    /// When `index` is above 5 or `size` is 0 (a test-building mistake).
     pub fn bar(
         &mut self,
         index: u8,
