@@ -396,7 +396,8 @@ pub fn walk_read_bound(functions: usize) -> u64 {
 /// The fuzzing entry point, shared by the fuzz target and the randomized tests: builds a machine
 /// of arbitrary configuration spaces from `data` (bridges pointing anywhere, capability lists of
 /// any shape), walks it, decodes and sizes every BAR, walks both capability lists and reads the
-/// typed capabilities; then parses `data` as an `lspci` dump and lists it.
+/// typed capabilities; numbers the buses of a copy and walks it again; then parses `data` as an
+/// `lspci` dump and lists it.
 ///
 /// # Panics
 /// When a bound is broken: more walk reads than [`walk_read_bound`], a capability list longer
@@ -465,6 +466,17 @@ pub fn exercise(data: &[u8]) -> Exercise {
     }
     let total_reads = c.reads();
     assert!(m.violations().is_empty(), "{:?}", m.violations());
+
+    // Bus numbering over the same machine, then a walk of the result: both stay bounded.
+    let mut renumbered = m.clone();
+    let mut c = Counting::new(&mut renumbered);
+    let _ = crate::assign_bus_numbers(&mut c, BusId::new(0, 0));
+    let n = Enumerator::new(&mut c, &roots).count();
+    assert!(
+        c.reads() <= 2 * walk_read_bound(n),
+        "renumber and walk made {} reads",
+        c.reads()
+    );
 
     if let Ok(dump) = crate::dump::DumpSpace::parse(&String::from_utf8_lossy(data)) {
         let listed = dump.list(&dump);
