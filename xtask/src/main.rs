@@ -5,6 +5,10 @@
 //! cargo xtask image [--args ARGS]   bootable hybrid disk image -> target/osp/bare.img
 //! cargo xtask embed "ARGS" [FILE]   rewrite the command line embedded in the kernel file
 //! cargo xtask embed --show [FILE]   print it
+//! cargo xtask netboot [--args ARGS] [--kernel FILE] [--server ADDR]
+//!                                   network boot tree (TFTP root) -> target/osp/netboot
+//! cargo xtask netboot --test [--kernel FILE]
+//!                                   only the network boot tests
 //! cargo xtask run [--disk|--uefi] [--args ARGS]
 //!                                   build, boot in QEMU, return when the kernel powers off
 //! cargo xtask test [--no-host]      all host tests, then the QEMU boot tests
@@ -40,7 +44,7 @@ pub fn out_dir() -> PathBuf {
 pub type Result<T = ()> = std::result::Result<T, String>;
 
 fn usage() -> String {
-    "usage: cargo xtask <build|image|embed|run|test> …  (see xtask/src/main.rs)".to_string()
+    "usage: cargo xtask <build|image|embed|netboot|run|test> …  (see xtask/src/main.rs)".to_string()
 }
 
 fn take_flag(args: &mut Vec<String>, flag: &str) -> bool {
@@ -104,6 +108,7 @@ fn run(mut args: Vec<String>) -> Result {
             }
             Ok(())
         }
+        "netboot" => netboot::command(&mut args),
         "run" => {
             let disk = take_flag(&mut args, "--disk");
             let uefi = take_flag(&mut args, "--uefi");
