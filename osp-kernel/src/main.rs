@@ -11,6 +11,7 @@ mod bootinfo;
 mod cpu;
 mod interrupts;
 mod memory;
+mod net;
 mod pci;
 mod scratch;
 mod serial;
@@ -133,6 +134,7 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
     let (mut pci, functions) = pci::init(ecam);
     let scratch = params.scratch_serial.map(|s| (s, params.scratch_sectors));
     storage::init(pci.access(), &functions, scratch);
+    let network = net::init(pci.access(), &functions, params.ip);
 
     kprintln!("osp: ready ({} ms after entry)", tsc::uptime_ms());
 
@@ -147,15 +149,24 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
         kprintln!("osp: the fault test read {v:#x} instead of faulting");
         after_fatal();
     }
-    finish(params.after)
+    finish(params.after, params.serve_seconds, network)
 }
 
 /// Canonical, below the 128 TiB user/kernel split, far above any RAM: never mapped.
 const FAULT_TEST_ADDR: u64 = 0x4000_0000_0000;
 
-fn finish(after: After) -> ! {
+/// `osp.serve.seconds=N` serves N seconds, then does what `osp.after` says (`serve` then means
+/// power off); `osp.after=serve` without it serves for ever.
+fn finish(after: After, serve_seconds: Option<u64>, network: Option<net::Network>) -> ! {
+    let serve = serve_seconds.is_some() || after == After::Serve;
+    match network {
+        Some(mut n) if serve => n.serve(serve_seconds),
+        None if serve => kprintln!("osp: nothing to serve on (no network)"),
+        _ => {}
+    }
     match after {
         After::PowerOff => power_off(arch::QEMU_EXIT_OK),
+        After::Serve if serve_seconds.is_some() => power_off(arch::QEMU_EXIT_OK),
         After::Halt | After::Serve => {
             kprintln!("osp: halted");
             arch::halt_forever()
