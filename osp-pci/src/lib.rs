@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "alloc")]
@@ -15,6 +16,8 @@ pub mod cap;
 mod class;
 #[cfg(feature = "std")]
 pub mod dump;
+// The only module with `unsafe`: volatile accesses to the ECAM window the caller mapped.
+#[allow(unsafe_code)]
 mod ecam;
 mod function;
 mod port;
