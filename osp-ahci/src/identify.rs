@@ -271,6 +271,12 @@ impl Identify {
         }
     }
 
+    /// Transport major version word (222): bits 15:12 the type (1 = serial), bits 11:0 the
+    /// SATA revisions supported, as `hdparm -I` prints them on its "Transport:" line.
+    pub fn transport(&self) -> u16 {
+        self.words[222]
+    }
+
     /// The World Wide Name (words 108–111) when word 84/87 bit 8 says it is there.
     pub fn wwn(&self) -> Option<u64> {
         let w = &self.words;

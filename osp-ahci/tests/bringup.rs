@@ -301,3 +301,13 @@ fn link_flapping_slower_than_the_debounce_still_ends() {
     assert!(!matches!(r.outcome, PortOutcome::Ready), "{r}");
     assert!(r.took <= config.port_budget(), "{r}");
 }
+
+#[test]
+fn link_speed_limit_is_programmed_into_sctl() {
+    let rig = Rig::new(HbaSpec::default(), &[(0, disk())]);
+    let (_, report) = rig.up(Config::default().with_link_speed_limit(1));
+    assert_eq!(report.port(0).unwrap().speed, 1, "1.5 Gb/s");
+    let rig = Rig::new(HbaSpec::default(), &[(0, disk())]);
+    let (_, report) = rig.up(Config::default());
+    assert_eq!(report.port(0).unwrap().speed, 3);
+}

@@ -437,7 +437,9 @@ impl Model {
             port::TFD => port.tfd,
             port::SIG => port.sig,
             port::SSTS => {
+                let limit = Sctl::from_bits(port.sctl).spd();
                 let spd = port.dev.as_ref().map_or(0, |d| d.spec.speed);
+                let spd = if limit == 0 { spd } else { spd.min(limit) };
                 let s = Ssts::new().with_det(d);
                 if d == det::ESTABLISHED {
                     s.with_spd(spd).with_ipm(1)
