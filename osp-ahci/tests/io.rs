@@ -317,3 +317,50 @@ fn failed_recovery_leaves_the_port_not_ready_until_reprobed() {
     hba.disk(0).unwrap().reset().unwrap();
     hba.disk(0).unwrap().read_sectors(0, 1, &mut b).unwrap();
 }
+
+#[test]
+fn host_bus_and_interface_errors_are_typed_and_recovered_with_comreset() {
+    use osp_ahci::regs::PortIs;
+    let rig = Rig::new(HbaSpec::default(), &[(0, DeviceSpec::disk(1024, 512))]);
+    let (mut hba, _) = rig.up(Config::default());
+    let mut disk = hba.disk(0).unwrap();
+    let mut b = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
+    for (i, bits) in [PortIs::new().with_hbfs(true), PortIs::new().with_ifs(true)]
+        .into_iter()
+        .enumerate()
+    {
+        rig.sim.inject_fatal(0, bits);
+        let e = disk.read_sectors(0, 1, &mut b).unwrap_err();
+        let Error::HostBus { port: 0, is } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(is & bits.into_bits(), bits.into_bits());
+        assert_eq!(rig.sim.stats().comresets, i as u64 + 1);
+        disk.read_sectors(0, 1, &mut b).unwrap();
+    }
+    // The same through NCQ.
+    rig.sim.inject_fatal(0, PortIs::new().with_hbfs(true));
+    disk.ncq_submit(Dir::Read, 0, 1, b).unwrap();
+    let c = disk.ncq_wait().unwrap();
+    assert!(matches!(c.result, Err(Error::HostBus { .. })), "{c:?}");
+    disk.ncq_submit(Dir::Read, 0, 1, c.buf).unwrap();
+    assert_eq!(disk.ncq_wait().unwrap().result, Ok(()));
+}
+
+#[test]
+fn engine_that_will_not_stop_takes_the_port_out_within_its_timeout() {
+    let dev = DeviceSpec::disk(1024, 512).error_lbas(&[7]).engine_stuck();
+    let rig = Rig::new(
+        HbaSpec::default(),
+        &[(0, dev), (1, DeviceSpec::disk(1024, 512))],
+    );
+    let config = Config::default();
+    let (mut hba, _) = rig.up(config);
+    let mut b = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
+    let t0 = rig.clock.elapsed();
+    let e = hba.disk(0).unwrap().read_sectors(7, 1, &mut b).unwrap_err();
+    assert!(matches!(e, Error::Device { error: 0x40, .. }), "{e:?}");
+    assert!(rig.clock.elapsed() - t0 < config.port_budget());
+    assert_eq!(hba.disk(0).err(), Some(Error::PortNotReady(0)));
+    hba.disk(1).unwrap().read_sectors(7, 1, &mut b).unwrap();
+}

@@ -85,6 +85,8 @@ struct PortModel {
     pending: Vec<(u8, Instant)>,
     /// NCQ tags whose data has moved, waiting for their Set Device Bits FIS.
     ncq_done: u32,
+    /// PxIS error bits the next command ends with (a fault injected by a test).
+    inject: u32,
 }
 
 struct Model {
@@ -233,6 +235,16 @@ impl SimHba {
         let mut m = self.lock();
         if let Some(d) = m.ports.get_mut(usize::from(p)).and_then(|x| x.dev.as_mut()) {
             d.spec.error_lbas = lbas.to_vec();
+        }
+    }
+
+    /// Makes the next command on port `p` end with the fatal PxIS bits `is` (for example
+    /// `PortIs::new().with_hbfs(true)` for a host bus fatal error, or IFS for an interface
+    /// fatal error): the HBA stops processing that port's command list.
+    pub fn inject_fatal(&self, p: u8, is: PortIs) {
+        let mut m = self.lock();
+        if let Some(port) = m.ports.get_mut(usize::from(p)) {
+            port.inject = is.into_bits() & PortIs::FATAL;
         }
     }
 
@@ -686,6 +698,14 @@ impl Model {
     fn execute(&mut self, p: u8, slot: u8) {
         let idx = usize::from(p);
         self.stats.commands += 1;
+        let inject = core::mem::take(&mut self.ports[idx].inject);
+        if inject != 0 {
+            let port = &mut self.ports[idx];
+            port.is |= inject;
+            port.halted = true;
+            self.is |= 1 << p;
+            return;
+        }
         let (clb, fb) = (self.ports[idx].clb, self.ports[idx].fb);
         let hdr_at = clb + u64::from(slot) * 32;
         let mut raw = [0u8; 32];
