@@ -184,3 +184,90 @@ pub fn error(status: Status) -> Vec<u8> {
     let body = alloc::format!("{} {}\n", status.code(), status.reason());
     response(status, "text/plain; charset=utf-8", body.as_bytes(), false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_and_rejections() {
+        let get = |path| {
+            Parse::Request(Request {
+                head_only: false,
+                path,
+            })
+        };
+        assert_eq!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), get("/"));
+        assert_eq!(
+            parse(b"HEAD /metrics?x=1 HTTP/1.0\n\n"),
+            Parse::Request(Request {
+                head_only: true,
+                path: "/metrics"
+            })
+        );
+        assert_eq!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n"), Parse::Partial);
+        assert_eq!(parse(b""), Parse::Partial);
+        let reject = |s| Parse::Reject(s);
+        assert_eq!(parse(b"\r\n\r\n"), reject(Status::BadRequest));
+        assert_eq!(
+            parse(b"GET  / HTTP/1.1\r\n\r\n"),
+            reject(Status::BadRequest)
+        );
+        assert_eq!(
+            parse(b"POST / HTTP/1.1\r\n\r\n"),
+            reject(Status::MethodNotAllowed)
+        );
+        assert_eq!(
+            parse(b"GET / HTTP/2.0\r\n\r\n"),
+            reject(Status::VersionNotSupported)
+        );
+        assert_eq!(parse(b"GET / FTP/1.0\r\n\r\n"), reject(Status::BadRequest));
+        assert_eq!(parse(b"GET x HTTP/1.0\r\n\r\n"), reject(Status::BadRequest));
+        assert_eq!(
+            parse(b"GET / HTTP/1.0\r\nnocolon\r\n\r\n"),
+            reject(Status::BadRequest)
+        );
+        assert_eq!(parse(&[b'a'; MAX_HEAD]), reject(Status::HeadersTooLarge));
+        let mut big = b"GET / HTTP/1.1\r\n".to_vec();
+        big.resize(MAX_HEAD + 10, b'a');
+        big.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(parse(&big), reject(Status::HeadersTooLarge));
+    }
+
+    #[test]
+    fn head_responses_announce_the_length_without_the_body() {
+        let r = response(Status::Ok, "text/plain", b"hi", true);
+        assert!(r.ends_with(b"Content-Length: 2\r\nConnection: close\r\n\r\n"));
+        assert!(response(Status::Ok, "text/plain", b"hi", false).ends_with(b"\r\n\r\nhi"));
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"GET HEAD/ HTTP/1.01\r\n:\x00\xff?aZ";
+        for _ in 0..100_000 {
+            let len = (next() % 64) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|_| {
+                    let s = next();
+                    if s & 1 == 0 {
+                        alphabet[(s >> 8) as usize % alphabet.len()]
+                    } else {
+                        (s >> 16) as u8
+                    }
+                })
+                .collect();
+            let _ = parse(&v);
+            let mut w = b"GET / HTTP/1.1\r\n".to_vec();
+            w.extend_from_slice(&v);
+            w.extend_from_slice(b"\r\n\r\n");
+            let _ = parse(&w);
+        }
+    }
+}
