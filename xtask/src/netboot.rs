@@ -288,8 +288,16 @@ pub fn command(args: &mut Vec<String>) -> Result {
     if let Some(extra) = args.first() {
         return Err(format!("netboot: unexpected argument {extra:?}"));
     }
+    if test && (given.is_some() || server.is_some()) {
+        return Err("netboot --test makes its own trees; it takes only --kernel".into());
+    }
     // GRUB's tools and EFI modules come with what `image` needs; iPXE's BIOS image besides.
-    crate::prereq::ensure(crate::prereq::Need::Image)?;
+    // The tests also need QEMU's iPXE option ROMs, which `All` brings.
+    crate::prereq::ensure(if test {
+        crate::prereq::Need::All
+    } else {
+        crate::prereq::Need::Image
+    })?;
     if !Path::new(UNDIONLY).exists() {
         return Err(format!(
             "{UNDIONLY} is missing; run: sudo apt-get install -y ipxe"
