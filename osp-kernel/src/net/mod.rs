@@ -48,6 +48,8 @@ const HTTP_DEADLINE_NS: u64 = 10_000_000_000;
 const DHCP_WAIT_NS: u64 = 10_000_000_000;
 /// TCP idle timeout: a peer that vanishes does not hold a slot for ever.
 const TCP_TIMEOUT: Duration = Duration::from_secs(60);
+/// Keep-alive probe interval on idle connections.
+const TCP_KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 fn now_ns() -> u64 {
     TscClock.now().as_nanos()
@@ -129,6 +131,8 @@ fn tcp_socket(rx: usize, tx: usize) -> tcp::Socket<'static> {
         tcp::SocketBuffer::new(vec![0; tx]),
     );
     s.set_timeout(Some(TCP_TIMEOUT));
+    // Probes find peers that vanished, so that their slot is freed after `TCP_TIMEOUT`.
+    s.set_keep_alive(Some(TCP_KEEP_ALIVE));
     s
 }
 
