@@ -105,7 +105,10 @@ struct Log {
     len: usize,
 }
 
-static LOG: spin::Mutex<Log> = spin::Mutex::new(Log { buf: [0; LOG_SIZE], len: 0 });
+static LOG: spin::Mutex<Log> = spin::Mutex::new(Log {
+    buf: [0; LOG_SIZE],
+    len: 0,
+});
 
 /// Console output and, up to [`LOG_SIZE`], the log copy.
 struct Tee<'a>(&'a mut Uart, &'a mut Log);
