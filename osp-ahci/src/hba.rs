@@ -48,6 +48,9 @@ pub(crate) struct PortState<A: DmaAllocator> {
     pub(crate) tables: DmaBuffer<A>,
     pub(crate) identify: Option<Identify>,
     pub(crate) ready: bool,
+    /// The engine would not stop even after COMRESET: the HBA may still own the port's memory
+    /// and the buffers of commands in flight, so none of it is handed back or freed.
+    pub(crate) wedged: bool,
     pub(crate) ncq_depth: u8,
     pub(crate) inflight: [Option<Inflight<A>>; 32],
     pub(crate) bounce: Option<DmaBuffer<A>>,
@@ -314,6 +317,7 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
                 tables,
                 identify: None,
                 ready: false,
+                wedged: false,
                 ncq_depth: 0,
                 inflight: core::array::from_fn(|_| None),
                 bounce: None,
@@ -499,9 +503,18 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
         let tfd = self.tfd(p);
         let busy = tfd.sts() & (ata_status::BSY | ata_status::DRQ) != 0;
         if hard || busy || stopped.is_err() || tfd.into_bits() == u32::MAX {
-            self.stop_engine(p, true)
-                .map_err(|_| Error::RecoveryFailed(p))?;
-            self.comreset_sync(p)?;
+            // §10.4.2: a port reset also frees an engine that would not stop; it needs ST = 0,
+            // which stop_engine has written even when CR stayed set.
+            let _ = self.stop_engine(p, true);
+            let reset = self.comreset_sync(p);
+            if self.stop_engine(p, true).is_err() {
+                if let Some(st) = self.ports[usize::from(p)].as_mut() {
+                    st.wedged = true;
+                    st.ready = false;
+                }
+                return Err(Error::RecoveryFailed(p));
+            }
+            reset?;
             let c = self.cmd(p);
             self.pwrite(p, port::CMD, c.with_fre(true).into_bits());
             self.wait_ready_sync(p)?;
@@ -612,6 +625,25 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
             Err(BufferError::TooFragmented)
         } else {
             Ok(whole)
+        }
+    }
+}
+
+impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Drop for Hba<R, A, C> {
+    /// Stops every port's engines (bounded) before the DMA memory goes back to the allocator.
+    /// A port whose engine will not stop keeps its memory: it is leaked, never freed while the
+    /// HBA may still write it.
+    fn drop(&mut self) {
+        for p in 0..32u8 {
+            if self.ports[usize::from(p)].is_none() {
+                continue;
+            }
+            let stopped = self.stop_engine(p, true).is_ok();
+            if let Some(st) = self.ports[usize::from(p)].take() {
+                if !stopped || st.wedged {
+                    core::mem::forget(st);
+                }
+            }
         }
     }
 }

@@ -209,6 +209,13 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Hba<R, A, C> {
                 .stop_engine(p, true)
                 .and_then(|()| self.setup_port_memory(p))
                 .map(|()| self.write_sctl(p, 0));
+            if setup.is_ok() {
+                // The engine is stopped: whatever a wedged port still held is safe to hand back.
+                if let Some(st) = self.ports[usize::from(p)].as_mut() {
+                    st.wedged = false;
+                }
+                self.fail_inflight(p, Error::Aborted(p));
+            }
             if let Err(e) = setup {
                 probe.start = Some(now);
                 let outcome = match e {

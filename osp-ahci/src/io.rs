@@ -358,9 +358,15 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
     }
 
     /// Looks at the hardware and returns one finished NCQ command, if any (never waits).
+    ///
+    /// Commands on a port whose engine cannot be stopped (see [`Error::RecoveryFailed`]) are
+    /// never returned: the HBA may still write their buffers.
     pub fn ncq_poll(&mut self) -> Option<Completion<A>> {
         self.ncq_update();
         let st = self.hba.ports[usize::from(self.port)].as_mut()?;
+        if st.wedged {
+            return None;
+        }
         let tag = st
             .inflight
             .iter()
@@ -381,6 +387,12 @@ impl<R: RegisterIo, A: DmaAllocator + Clone, C: Clock> Disk<'_, R, A, C> {
     /// with [`Error::CommandTimeout`].
     pub fn ncq_wait(&mut self) -> Result<Completion<A>, Error> {
         loop {
+            if self.hba.ports[usize::from(self.port)]
+                .as_ref()
+                .is_none_or(|s| s.wedged)
+            {
+                return Err(Error::RecoveryFailed(self.port));
+            }
             if let Some(c) = self.ncq_poll() {
                 return Ok(c);
             }

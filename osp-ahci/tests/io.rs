@@ -364,3 +364,24 @@ fn engine_that_will_not_stop_takes_the_port_out_within_its_timeout() {
     assert_eq!(hba.disk(0).err(), Some(Error::PortNotReady(0)));
     hba.disk(1).unwrap().read_sectors(7, 1, &mut b).unwrap();
 }
+
+#[test]
+fn wedged_port_keeps_buffers_the_hba_may_still_write() {
+    let dev = DeviceSpec::disk(1024, 512).error_lbas(&[7]).engine_stuck();
+    let rig = Rig::new(HbaSpec::default(), &[(0, dev)]);
+    let (mut hba, _) = rig.up(Config::default());
+    let mut disk = hba.disk(0).unwrap();
+    let b = DmaBuffer::new(rig.mem.clone(), 512, 8).unwrap();
+    disk.ncq_submit(Dir::Read, 7, 1, b).unwrap();
+    assert_eq!(disk.ncq_wait().unwrap_err(), Error::RecoveryFailed(0));
+    assert!(disk.ncq_poll().is_none());
+    assert_eq!(
+        rig.mem.live_regions(),
+        6 * 3 + 2,
+        "3 per port, a bounce buffer, the read buffer"
+    );
+    drop(hba);
+    // The five idle ports' memory is freed; port 0 keeps its command list, FIS area, tables,
+    // bounce buffer and the buffer of the read it never finished.
+    assert_eq!(rig.mem.live_regions(), 5);
+}
