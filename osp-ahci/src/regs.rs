@@ -4,8 +4,6 @@
 //! `0x100 + 0x80·n` (§3.3). Bit layouts are hardware facts from the specification; they are pinned
 //! by the unit tests below against the values QEMU 7.2's `ich9-ahci` reports.
 
-#![allow(missing_docs)] // bitfield-struct generates accessors; the fields themselves are documented.
-
 use bitfield_struct::bitfield;
 
 /// Generic host control registers (§3.1).
