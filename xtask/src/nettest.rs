@@ -337,8 +337,22 @@ fn exercise(ctx: &HostCtx) -> Result<String> {
     let (http, echo_addr) = ports()?;
     let mut report = String::new();
     // QEMU's user network hands out 10.0.2.15 (and the static runs ask for it).
-    if !ctx.serial.contains("net: serving http://10.0.2.15:80/") {
-        return Err("the kernel serves, but not on 10.0.2.15".into());
+    let serving = ctx
+        .serial
+        .lines()
+        .find(|l| l.contains(SERVING))
+        .ok_or("no serving line")?;
+    if !serving.contains("http://10.0.2.15:80/") {
+        return Err(format!(
+            "the kernel serves, but not on 10.0.2.15: {serving:?}"
+        ));
+    }
+    // `(N ms after boot)`: the kernel's own boot-to-serving time.
+    if let Some(ms) = serving
+        .rsplit_once('(')
+        .and_then(|(_, t)| t.split(' ').next())
+    {
+        println!("    net: serving {ms} ms after kernel entry");
     }
 
     let index = get(http, "/")?;
