@@ -307,3 +307,78 @@ pub fn metrics(s: &Snapshot<'_>) -> String {
     );
     m.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot() -> Snapshot<'static> {
+        Snapshot {
+            uptime_ns: 12_345_000_000,
+            driver: "virtio-net",
+            pci: "00:01.0",
+            mac: [0x52, 0x54, 0, 0x12, 0x34, 0x56],
+            link: Link {
+                up: Some(true),
+                mbps: None,
+            },
+            stats: NicStats {
+                rx_packets: 3,
+                ..NicStats::default()
+            },
+            address: Some(Ipv4Cidr::new(Ipv4Address::new(10, 0, 2, 15), 24)),
+            gateway: Some(Ipv4Address::new(10, 0, 2, 2)),
+            source: "DHCP",
+            counters: Counters::default(),
+        }
+    }
+
+    #[test]
+    fn log_lines_land_in_their_sections_and_are_escaped() {
+        let log = "OSp 0.1.0\ncpu: model name\t: <script>\nINFO  osp_kernel: memory map:\n  \
+                   [0x0-0x9fc00] Usable\nahci: port 0: disk\n  Model Number: A&B\nstray line\n  \
+                   indented after stray\npci: 00:01.0 Ethernet\n";
+        let s = sections(log);
+        assert_eq!(s[0], ["OSp 0.1.0"]);
+        assert_eq!(s[1], ["model name\t: <script>"]);
+        assert_eq!(
+            s[2],
+            ["INFO  osp_kernel: memory map:", "  [0x0-0x9fc00] Usable"]
+        );
+        assert_eq!(s[4], ["00:01.0 Ethernet"]);
+        assert_eq!(s[5], ["port 0: disk", "  Model Number: A&B"]);
+        let page = inventory(log, &snapshot());
+        assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
+        assert!(page.contains("A&amp;B"));
+        assert!(!page.contains("stray"));
+        assert!(page.contains("10.0.2.15/24 via 10.0.2.2 (DHCP)"));
+    }
+
+    #[test]
+    fn metrics_are_prometheus_text() {
+        let mut snap = snapshot();
+        snap.counters.http_responses[Status::NotFound.index()] = 2;
+        let m = metrics(&snap);
+        assert!(m.contains("osp_uptime_seconds 12.345\n"));
+        assert!(m.contains(
+            "osp_nic_rx_packets_total{nic=\"00:01.0\",driver=\"virtio-net\",\
+             mac=\"52:54:00:12:34:56\"} 3\n"
+        ));
+        assert!(m.contains("osp_http_requests_total{code=\"404\"} 2\n"));
+        for line in m.lines() {
+            if let Some(rest) = line.strip_prefix("# ") {
+                assert!(rest.starts_with("HELP osp_") || rest.starts_with("TYPE osp_"));
+                continue;
+            }
+            let (name, value) = line.rsplit_once(' ').expect("name value");
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+            let metric = name.split('{').next().unwrap_or("");
+            assert!(metric.starts_with("osp_"), "{line}");
+            assert!(
+                metric
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            );
+        }
+    }
+}
