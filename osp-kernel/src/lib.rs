@@ -5,5 +5,18 @@
 #[cfg(test)]
 extern crate std;
 
+extern crate alloc;
+
 pub mod cmdline;
 pub mod memmap;
+
+/// The network services' hardware-independent parts: HTTP request parsing, the inventory and
+/// metrics pages, and the NIC abstraction the stack is generic over.
+pub mod net {
+    #[path = "http.rs"]
+    pub mod http;
+    #[path = "nic.rs"]
+    pub mod nic;
+    #[path = "pages.rs"]
+    pub mod pages;
+}

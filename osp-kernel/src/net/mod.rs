@@ -3,11 +3,11 @@
 //! services: TCP echo on port 7 and HTTP on port 80 (`/` the machine inventory, `/metrics` the
 //! counters). The stack is generic over the NIC, so both drivers run the same code.
 
-mod http;
 mod ixgbe;
-mod nic;
-mod pages;
 mod virtio;
+
+// The hardware-independent parts live in the library, where they are tested on the host.
+use osp_kernel::net::{http, nic, pages};
 
 use alloc::boxed::Box;
 use alloc::string::String;
