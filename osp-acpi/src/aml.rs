@@ -83,10 +83,80 @@ pub struct S5Found {
 /// A first walk only follows the structure; when it finds nothing, a second walk also searches
 /// the code it could not step over for the byte pattern (so the common case reads each byte once).
 pub fn find_s5(aml: &[u8]) -> Option<S5Found> {
-    walk(aml, false).or_else(|| walk(aml, true))
+    let methods = Methods::collect(aml);
+    walk(aml, &methods, false).or_else(|| walk(aml, &methods, true))
 }
 
-fn walk(aml: &[u8], fallback: bool) -> Option<S5Found> {
+/// How many method argument counts are remembered per table.
+const MAX_METHODS: usize = 256;
+
+/// Argument counts of the methods a table defines or declares `External`, by last name segment:
+/// firmware calls methods in module-level code (`OperationRegion (PXCS, SystemMemory,
+/// PC2M (_ADR), 0x0C80)`), and a call can only be stepped over knowing its argument count.
+struct Methods {
+    /// (last name segment as a little-endian `u32`, definition order, argument count), sorted
+    /// after collection.
+    entries: [(u32, u16, u8); MAX_METHODS],
+    len: usize,
+}
+
+impl Methods {
+    fn collect(aml: &[u8]) -> Self {
+        let mut m = Self {
+            entries: [(0, 0, 0); MAX_METHODS],
+            len: 0,
+        };
+        for (i, &b) in aml.iter().enumerate() {
+            let found = match b {
+                0x14 => method_def(aml, i),
+                0x15 => external_method(aml, i),
+                _ => None,
+            };
+            if let Some((name, args)) = found {
+                match m.entries.get_mut(m.len) {
+                    Some(slot) => *slot = (u32::from_le_bytes(name), m.len as u16, args),
+                    None => break,
+                }
+                m.len = m.len.saturating_add(1);
+            }
+        }
+        // For a name defined twice, the first definition sorts first and wins.
+        if let Some(e) = m.entries.get_mut(..m.len) {
+            e.sort_unstable_by_key(|&(name, order, _)| (name, order));
+        }
+        m
+    }
+
+    fn args(&self, name: [u8; 4]) -> Option<u8> {
+        let e = self.entries.get(..self.len)?;
+        let key = u32::from_le_bytes(name);
+        let i = e.partition_point(|&(n, _, _)| n < key);
+        e.get(i).filter(|&&(n, _, _)| n == key).map(|&(_, _, a)| a)
+    }
+}
+
+fn name_char(b: u8) -> bool {
+    lead_name_char(b) || b.is_ascii_digit()
+}
+
+/// `Method (NAME, flags)` at `at`: its last name segment and argument count.
+fn method_def(aml: &[u8], at: usize) -> Option<([u8; 4], u8)> {
+    let (_, name_at) = pkg_length(aml, at.checked_add(1)?)?;
+    let name = name_string(aml, name_at)?;
+    let flags = u8_at(aml, name.end)?;
+    (name.segments > 0 && name.last.iter().all(|&c| name_char(c))).then_some((name.last, flags & 7))
+}
+
+/// `External (NAME, MethodObj, args)` at `at`.
+fn external_method(aml: &[u8], at: usize) -> Option<([u8; 4], u8)> {
+    let name = name_string(aml, at.checked_add(1)?)?;
+    let kind = u8_at(aml, name.end)?;
+    let args = u8_at(aml, name.end.checked_add(1)?)?;
+    (kind == 8 && args <= 7 && name.segments > 0 && name.last.iter().all(|&c| name_char(c)))
+        .then_some((name.last, args))
+}
+
+fn walk(aml: &[u8], methods: &Methods, fallback: bool) -> Option<S5Found> {
     // Frame 0 is the table's root scope; frames above `depth` are stale.
     let mut stack = [(aml.len(), true); MAX_SCOPES];
     let mut depth = 0usize;
@@ -97,7 +167,7 @@ fn walk(aml: &[u8], fallback: bool) -> Option<S5Found> {
             depth = depth.checked_sub(1)?;
             continue;
         }
-        match step(aml, pos, end, root) {
+        match step(aml, methods, pos, end, root) {
             Step::Next(next) => pos = next.max(pos.saturating_add(1)),
             Step::Found(f) => return Some(f),
             Step::Enter {
@@ -142,11 +212,11 @@ enum Step {
 }
 
 /// One term object at `pos`.
-fn step(aml: &[u8], pos: usize, end: usize, root: bool) -> Step {
-    step_inner(aml, pos, end, root).unwrap_or(Step::Lost)
+fn step(aml: &[u8], m: &Methods, pos: usize, end: usize, root: bool) -> Step {
+    step_inner(aml, m, pos, end, root).unwrap_or(Step::Lost)
 }
 
-fn step_inner(aml: &[u8], pos: usize, end: usize, root: bool) -> Option<Step> {
+fn step_inner(aml: &[u8], m: &Methods, pos: usize, end: usize, root: bool) -> Option<Step> {
     let op = u8_at(aml, pos)?;
     let next = pos.checked_add(1)?;
     Some(match op {
@@ -190,15 +260,15 @@ fn step_inner(aml: &[u8], pos: usize, end: usize, root: bool) -> Option<Step> {
         0x15 => Step::Next(name_string(aml, next)?.end.checked_add(2)?),
         // CreateDWord/Word/Byte/Bit/QWordField: TermArg TermArg NameString
         0x8a | 0x8b | 0x8c | 0x8d | 0x8f => {
-            let p = skip_term(aml, next, 0)?;
-            let p = skip_term(aml, p, 0)?;
+            let p = skip_term(aml, m, next, 0)?;
+            let p = skip_term(aml, m, p, 0)?;
             Step::Next(name_string(aml, p)?.end)
         }
         // NoOp
         0xa3 => Step::Next(next),
         // Module-level statements with fixed operand counts (Store, arithmetic, …); names are
         // not stepped over here: a method call's argument count is unknown without a namespace.
-        0x70..=0x99 => Step::Next(skip_term(aml, pos, 0)?),
+        0x70..=0x99 => Step::Next(skip_term(aml, m, pos, 0)?),
         EXT_OP => {
             let ext = u8_at(aml, next)?;
             let at = next.checked_add(1)?;
@@ -211,15 +281,15 @@ fn step_inner(aml: &[u8], pos: usize, end: usize, root: bool) -> Option<Step> {
                 0x13 => {
                     let mut p = at;
                     for _ in 0..3 {
-                        p = skip_term(aml, p, 0)?;
+                        p = skip_term(aml, m, p, 0)?;
                     }
                     Step::Next(name_string(aml, p)?.end)
                 }
                 // OperationRegion: NameString RegionSpace TermArg TermArg
                 0x80 => {
                     let p = name_string(aml, at)?.end.checked_add(1)?;
-                    let p = skip_term(aml, p, 0)?;
-                    Step::Next(skip_term(aml, p, 0)?)
+                    let p = skip_term(aml, m, p, 0)?;
+                    Step::Next(skip_term(aml, m, p, 0)?)
                 }
                 // Field, IndexField, BankField: skipped whole.
                 0x81 | 0x86 | 0x87 => Step::Next(pkg_length(aml, at)?.0),
@@ -256,12 +326,21 @@ fn step_inner(aml: &[u8], pos: usize, end: usize, root: bool) -> Option<Step> {
                 0x88 => {
                     let mut p = name_string(aml, at)?.end;
                     for _ in 0..3 {
-                        p = skip_term(aml, p, 0)?;
+                        p = skip_term(aml, m, p, 0)?;
                     }
                     Step::Next(p)
                 }
                 _ => return None,
             }
+        }
+        // A statement calling a method whose argument count is known.
+        b if b == ROOT_CHAR
+            || b == PARENT_CHAR
+            || b == DUAL_NAME
+            || b == MULTI_NAME
+            || lead_name_char(b) =>
+        {
+            Step::Next(skip_call(aml, m, pos, 0)?)
         }
         _ => return None,
     })
@@ -368,7 +447,7 @@ fn skip_data(aml: &[u8], at: usize, depth: u32) -> Option<usize> {
 }
 
 /// Steps over a TermArg: a constant, name, local/arg, or an expression with a fixed operand count.
-fn skip_term(aml: &[u8], at: usize, depth: u32) -> Option<usize> {
+fn skip_term(aml: &[u8], m: &Methods, at: usize, depth: u32) -> Option<usize> {
     if depth > MAX_EXPR_DEPTH {
         return None;
     }
@@ -388,29 +467,50 @@ fn skip_term(aml: &[u8], at: usize, depth: u32) -> Option<usize> {
             return match u8_at(aml, next)? {
                 0x30 | 0x31 | 0x33 => next.checked_add(1),
                 0x12 => {
-                    let p = skip_term(aml, next.checked_add(1)?, depth + 1)?;
-                    skip_target(aml, p, depth + 1)
+                    let p = skip_term(aml, m, next.checked_add(1)?, depth + 1)?;
+                    skip_target(aml, m, p, depth + 1)
                 }
                 _ => None,
             };
         }
+        ROOT_CHAR | PARENT_CHAR | DUAL_NAME | MULTI_NAME => {
+            return skip_name_or_call(aml, m, at, depth);
+        }
+        b if lead_name_char(b) => return skip_name_or_call(aml, m, at, depth),
         _ => return skip_data(aml, at, depth),
     };
     let mut p = next;
     for _ in 0..operands {
-        p = skip_term(aml, p, depth + 1)?;
+        p = skip_term(aml, m, p, depth + 1)?;
     }
     for _ in 0..targets {
-        p = skip_target(aml, p, depth + 1)?;
+        p = skip_target(aml, m, p, depth + 1)?;
     }
     Some(p)
 }
 
-fn skip_target(aml: &[u8], at: usize, depth: u32) -> Option<usize> {
+/// A name in a TermArg: a call with its arguments when it names a known method, else a plain
+/// reference.
+fn skip_name_or_call(aml: &[u8], m: &Methods, at: usize, depth: u32) -> Option<usize> {
+    skip_call(aml, m, at, depth).or_else(|| Some(name_string(aml, at)?.end))
+}
+
+/// A call of a known method: the name and its arguments.
+fn skip_call(aml: &[u8], m: &Methods, at: usize, depth: u32) -> Option<usize> {
+    let name = name_string(aml, at)?;
+    let args = m.args(name.last).filter(|_| name.segments > 0)?;
+    let mut p = name.end;
+    for _ in 0..args {
+        p = skip_term(aml, m, p, depth.checked_add(1)?)?;
+    }
+    Some(p)
+}
+
+fn skip_target(aml: &[u8], m: &Methods, at: usize, depth: u32) -> Option<usize> {
     if u8_at(aml, at)? == 0x00 {
         at.checked_add(1)
     } else {
-        skip_term(aml, at, depth)
+        skip_term(aml, m, at, depth)
     }
 }
 
@@ -564,6 +664,29 @@ mod tests {
         assert_eq!(find_s5(&aml), None);
         aml.extend_from_slice(&S5_PKG);
         assert_eq!(find_s5(&aml).unwrap().offset, 21);
+    }
+
+    #[test]
+    fn known_method_calls_in_module_level_code_are_stepped_over() {
+        // Method (PC2M, 1) { } then OperationRegion (PXCS, SystemMemory, PC2M (_ADR), 0x0C80),
+        // an unknown call GMIO (^_ADR, _ADR) would lose the walk; PC2M's count is known.
+        let mut aml = std::vec![0x14, 0x06, b'P', b'C', b'2', b'M', 0x01];
+        aml.extend_from_slice(&[0x5b, 0x80, b'P', b'X', b'C', b'S', 0x00]);
+        aml.extend_from_slice(&[
+            b'P', b'C', b'2', b'M', b'_', b'A', b'D', b'R', 0x0b, 0x80, 0x0c,
+        ]);
+        aml.extend_from_slice(&S5_PKG);
+        assert_eq!(find_s5(&aml).unwrap().by, FoundBy::Structure);
+        // The same call at statement level.
+        let mut aml = std::vec![0x14, 0x06, b'P', b'C', b'2', b'M', 0x01];
+        aml.extend_from_slice(&[b'P', b'C', b'2', b'M', 0x0a, 0x05]);
+        aml.extend_from_slice(&S5_PKG);
+        assert_eq!(find_s5(&aml).unwrap().by, FoundBy::Structure);
+        // External (GMIO, MethodObj, 2) gives the count for a method defined elsewhere.
+        let mut aml = std::vec![0x15, b'G', b'M', b'I', b'O', 0x08, 0x02];
+        aml.extend_from_slice(b"GMIO^_ADR_ADR");
+        aml.extend_from_slice(&S5_PKG);
+        assert_eq!(find_s5(&aml).unwrap().by, FoundBy::Structure);
     }
 
     #[test]
