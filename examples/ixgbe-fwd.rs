@@ -22,7 +22,7 @@ fn main() {
     let pools = [0, 1].map(|_| Mempool::new(&rig.mem, 4096, 2048).unwrap());
     let mut qs = common::start(&mut devs, &pools);
     // Warm up, then measure.
-    common::forward(&rig, &mut qs, batch, packets / 10);
+    let warm = common::forward(&rig, &mut qs, batch, packets / 10);
     let wall = Instant::now();
     let t0 = common::cycles();
     let c = common::forward(&rig, &mut qs, batch, packets);
@@ -32,8 +32,10 @@ fn main() {
     let driver = c.driver_cycles as f64 / p;
     let model = c.model_cycles as f64 / p;
     println!(
-        "ixgbe-fwd: batch {batch}, {} packets forwarded in {secs:.2} s",
-        c.packets
+        "ixgbe-fwd: batch {batch}, {} packets forwarded in {secs:.2} s (after {} warm-up; {} in all)",
+        c.packets,
+        warm.packets,
+        c.packets + warm.packets
     );
     println!("  overall (driver + model): {:.2} Mpps", p / secs / 1e6);
     println!(

@@ -19,6 +19,7 @@
 //! **Faults** ([`Fault`]): corrupt write-backs, link loss, surprise removal (all-ones reads),
 //! dropped packets.
 
+use std::boxed::Box;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -185,8 +186,6 @@ pub(crate) struct Shared {
     tdt: Box<[AtomicU32]>,
     removed: AtomicBool,
 }
-
-use std::boxed::Box;
 
 /// A simulated 82599 port. Clones are handles to the same device.
 #[derive(Clone)]

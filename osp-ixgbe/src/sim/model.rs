@@ -698,13 +698,16 @@ impl Model {
             head = (head + 1) % n;
         }
         self.set(rdh(q), head);
-        if let Some((fq, flen)) = self.rx_unowned_dd.filter(|&(fq, _)| fq == q) {
+        if let Some((_, flen)) = self.rx_unowned_dd.filter(|&(fq, _)| fq == q) {
+            // The fault: a write-back on the descriptor at RDT, which the NIC does not own.
             self.rx_unowned_dd = None;
             let d = base + u64::from(tail) * DESC_LEN as u64;
             let mut wb = [0u8; 16];
             wb[8..12].copy_from_slice(&(rxd::STAT_DD | rxd::STAT_EOP).to_le_bytes());
             wb[12..14].copy_from_slice(&flen.to_le_bytes());
-            let _ = (fq, self.mem.write(d, &wb));
+            if let Err(e) = self.mem.write(d, &wb) {
+                self.dma_fault(e);
+            }
         }
         self.bump(GPRC, 1);
         self.gorc = (self.gorc + frame.len() as u64) & 0xF_FFFF_FFFF;
