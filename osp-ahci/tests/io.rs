@@ -385,3 +385,45 @@ fn wedged_port_keeps_buffers_the_hba_may_still_write() {
     // bounce buffer and the buffer of the read it never finished.
     assert_eq!(rig.mem.live_regions(), 5);
 }
+
+#[test]
+fn lba28_only_disk_uses_28_bit_commands_split_at_255_sectors() {
+    use osp_ahci::identify::IdentifyBuilder;
+    let id = IdentifyBuilder::disk(4096, 512)
+        .word(83, 0x4000)
+        .word(86, 0)
+        .ncq(None)
+        .build();
+    let rig = Rig::new(
+        HbaSpec::default(),
+        &[(0, DeviceSpec::disk(4096, 512).with_identify(id))],
+    );
+    let (mut hba, _) = rig.up(Config::default());
+    let mut disk = hba.disk(0).unwrap();
+    assert!(!disk.identify().lba48());
+    assert_eq!(disk.ncq_depth(), 0);
+    let data = pattern(3000, 600, 512);
+    let before = rig.sim.stats().commands;
+    disk.write_sectors(3000, 600, &buf(&rig.mem, &data))
+        .unwrap();
+    assert_eq!(rig.sim.stats().commands - before, 3, "255 + 255 + 90");
+    assert_eq!(rig.sim.disk_bytes(0, 3000, 600), data);
+    disk.flush().unwrap();
+}
+
+#[test]
+fn a_sector_spread_over_too_many_segments_is_refused() {
+    let rig = Rig::new(HbaSpec::default(), &[(0, DeviceSpec::disk(64, 512))]);
+    let (mut hba, _) = rig.up(Config::default());
+    let mut disk = hba.disk(0).unwrap();
+    let mut bufs: Vec<_> = (0..128)
+        .map(|_| DmaBuffer::new(rig.mem.clone(), 4, 4).unwrap())
+        .collect();
+    let e = disk.read(0, &mut bufs).unwrap_err();
+    assert_eq!(e, Error::Buffer(osp_ahci::BufferError::TooFragmented));
+    // 64 segments of 8 bytes are exactly one sector: fine.
+    let mut bufs: Vec<_> = (0..64)
+        .map(|_| DmaBuffer::new(rig.mem.clone(), 8, 8).unwrap())
+        .collect();
+    disk.read(0, &mut bufs).unwrap();
+}
