@@ -231,8 +231,9 @@ impl PortIs {
         .with_ofs(true)
         .into_bits();
 
-    /// Bits that say the link or device went away.
-    pub const LINK_CHANGE: u32 = PortIs::new().with_prcs(true).with_pcs(true).into_bits();
+    /// The bit that says the PHY lost (or regained) its link: with DET ≠ 3, the device is gone.
+    /// (PCS is not used for this: it follows PxSERR.DIAG.X, which a plain COMINIT also sets.)
+    pub const LINK_CHANGE: u32 = PortIs::new().with_prcs(true).into_bits();
 }
 
 /// PxCMD — Port Command and Status (§3.3.7).
