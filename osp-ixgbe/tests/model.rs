@@ -179,14 +179,19 @@ fn frames_cross_the_wire_intact_and_no_buffer_is_lost() {
 fn queues_run_on_their_own_threads() {
     let (mem, clock) = setup();
     let a = SimNic::new(&mem, &clock, ModelConfig::new(1));
+    // RX rings larger than what each queue receives in all, so no frame can be dropped however
+    // the threads are scheduled.
     let cfg = Config {
         rx_queues: 4,
         tx_queues: 4,
         promiscuous: true,
+        rx_ring_size: 128,
         ..small()
     };
     let mut dev = bring_up(&mem, &clock, &a, cfg).unwrap();
-    let pool = Mempool::new(&mem, 1024, 2048).unwrap();
+    // Rings (4 x 128), TX in flight (4 x 31) and the eight queue caches (64 each) all hold
+    // buffers at once: the pool must cover them.
+    let pool = Mempool::new(&mem, 2048, 2048).unwrap();
     let mut rxs: Vec<_> = (0..4)
         .map(|q| dev.start_rx_queue(q, &pool).unwrap())
         .collect();
@@ -198,7 +203,8 @@ fn queues_run_on_their_own_threads() {
             s.spawn(move || {
                 let q = tx.index() as u8;
                 let mut left = 100;
-                while left > 0 {
+                let t = std::time::Instant::now();
+                while left > 0 && t.elapsed().as_secs() < 60 {
                     tx.clean();
                     if let Some(mut p) = tx.alloc(pool) {
                         p.buffer_mut()[..64].fill(q);
@@ -209,14 +215,21 @@ fn queues_run_on_their_own_threads() {
                     }
                     std::thread::yield_now();
                 }
-                while tx.in_flight() > 0 {
+                // Bounded, so a failing main loop cannot leave this thread waiting forever.
+                let t = std::time::Instant::now();
+                while tx.in_flight() > 0 && t.elapsed().as_secs() < 60 {
                     tx.clean();
                     std::thread::yield_now();
                 }
             });
         }
         let mut done = 0;
+        let started = std::time::Instant::now();
         while done < 400 {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "only {done} of 400 frames arrived"
+            );
             a.step_tx();
             for f in a.take_transmitted() {
                 // A filter would steer by content; the test does it by the fill byte.
@@ -236,8 +249,9 @@ fn queues_run_on_their_own_threads() {
     for rx in &rxs {
         assert_eq!(rx.stats().packets, 100);
     }
+    assert_eq!(a.stats().rx_no_descriptor, 0);
     drop(rxs);
-    assert_eq!(pool.free_count(), 1024);
+    assert_eq!(pool.free_count(), 2048);
     assert_eq!(a.violations(), vec![]);
 }
 
