@@ -129,7 +129,9 @@ pub struct Params<'a> {
 impl Default for Params<'_> {
     fn default() -> Self {
         Self {
-            after: After::Halt,
+            // On a real machine the kernel is there to be reached over the network; with no
+            // network it halts.
+            after: After::Serve,
             test_fault: false,
             log_level: log::LevelFilter::Info,
             serve_seconds: None,

@@ -9,7 +9,7 @@
 //!                                   network boot tree (TFTP root) -> target/osp/netboot
 //! cargo xtask netboot --test [--kernel FILE]
 //!                                   only the network boot tests
-//! cargo xtask run [--disk|--uefi] [--args ARGS]
+//! cargo xtask run [--disk|--uefi] [--args ARGS] [-- QEMU-ARGS…]
 //!                                   build, boot in QEMU, return when the kernel powers off
 //! cargo xtask test [--no-host]      all host tests, then the QEMU boot tests
 //! ```
@@ -110,6 +110,11 @@ fn run(mut args: Vec<String>) -> Result {
         }
         "netboot" => netboot::command(&mut args),
         "run" => {
+            // Everything after `--` goes to QEMU as it is.
+            let qemu_extra: Vec<String> = match args.iter().position(|a| a == "--") {
+                Some(i) => args.split_off(i).into_iter().skip(1).collect(),
+                None => Vec::new(),
+            };
             let disk = take_flag(&mut args, "--disk");
             let uefi = take_flag(&mut args, "--uefi");
             let cmdline = take_value(&mut args, "--args")?
@@ -129,7 +134,11 @@ fn run(mut args: Vec<String>) -> Result {
                     append: Some(cmdline),
                 }
             };
-            let out = qemu::Qemu::new(boot).timeout_secs(300).echo(true).run()?;
+            let out = qemu::Qemu::new(boot)
+                .args(qemu_extra)
+                .timeout_secs(300)
+                .echo(true)
+                .run()?;
             println!(
                 "xtask: QEMU ended ({}) after {:.2} s; kernel ready after {}",
                 out.end,
