@@ -28,6 +28,8 @@ pub struct RxQueueStats {
     pub bad_length: u64,
     /// Times a completion had to wait because the pool had no buffer to replace it.
     pub pool_empty: u64,
+    /// Write-backs on the descriptor the driver held back (never given to the NIC), discarded.
+    pub unowned_done: u64,
 }
 
 /// Per-queue transmit counters, kept by the driver.
@@ -150,6 +152,14 @@ impl<'p, R: RegisterIo, A: DmaAllocator> RxQueue<'p, R, A> {
         self.stats.packets += n as u64;
         self.stats.bytes += bytes;
         if seen > 0 {
+            // The descriptor held back since the last call is handed over now: the NIC never
+            // owned it, so a write-back there is a device fault. Discard it before giving it.
+            let held = self.slots.tail();
+            if self.ring.rx_status(held) & desc::rx::STAT_DD != 0 {
+                self.stats.unowned_done += 1;
+                let b = self.slots.bufs[held];
+                self.ring.rx_arm(held, self.pool.bus_addr(b));
+            }
             self.slots.next = i;
             // Descriptors must be in memory before the NIC sees the tail move (§7.1.9).
             fence(Ordering::Release);
