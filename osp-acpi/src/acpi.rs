@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::aml::{FoundBy, S5Error, SleepType, find_s5};
+use crate::aml::{S5Error, SleepType, find_s5};
 use crate::diag::{Diagnostic, DiagnosticKind};
 use crate::power::{AcpiIo, PowerError};
 use crate::rsdp::{RootPointer, Rsdp, search_rsdp};
@@ -177,13 +177,12 @@ impl<'a, M: PhysMapper + ?Sized> Acpi<'a, M> {
     /// (rounded down), which the header check guarantees is at least 36.
     pub fn entry_addresses(&self) -> impl Iterator<Item = u64> + 'a {
         let size = self.entry_size;
-        let body = self.root.body();
-        body.chunks_exact(size).map(move |c| {
-            let mut b = [0u8; 8];
-            if let Some(dst) = b.get_mut(..c.len()) {
-                dst.copy_from_slice(c);
+        self.root.body().chunks_exact(size).map(move |c| {
+            if size == 8 {
+                crate::bytes::u64_at(c, 0).unwrap_or(0)
+            } else {
+                crate::bytes::u32_at(c, 0).map_or(0, u64::from)
             }
-            u64::from_le_bytes(b)
         })
     }
 
@@ -281,19 +280,12 @@ impl<'a, M: PhysMapper + ?Sized> Acpi<'a, M> {
         Facs::new(bytes, phys)
     }
 
-    /// The `\_S5` sleep types: the DSDT first, then the SSDTs; a package found by the structural
-    /// walk anywhere wins over one found by the byte-pattern fallback.
+    /// The `\_S5` sleep types from the first of the DSDT and the SSDTs (in root table order) that
+    /// defines `\_S5` (ACPI forbids defining it twice, so the first definition is the one).
     pub fn s5(&self) -> Result<SleepType, S5Error> {
-        let mut fallback = None;
-        let aml = self.dsdt().ok().into_iter().chain(self.ssdts());
-        for table in aml {
-            match find_s5(table.body()) {
-                Some(f) if f.by == FoundBy::Structure => return f.value,
-                Some(f) => fallback = fallback.or(Some(f.value)),
-                None => {}
-            }
-        }
-        fallback.unwrap_or(Err(S5Error::NotFound))
+        let mut aml = self.dsdt().ok().into_iter().chain(self.ssdts());
+        aml.find_map(|t| find_s5(t.body()))
+            .map_or(Err(S5Error::NotFound), |f| f.value)
     }
 
     /// Enters S5 (soft off) with the `\_S5` sleep types, through PM1a/PM1b control or, on

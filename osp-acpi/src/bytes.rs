@@ -27,7 +27,9 @@ pub(crate) fn u64_at(b: &[u8], off: usize) -> Option<u64> {
 
 /// The 8-bit sum of `b` (an ACPI structure is valid when it is zero).
 pub(crate) fn sum8(b: &[u8]) -> u8 {
-    b.iter().fold(0u8, |acc, &x| acc.wrapping_add(x))
+    // Summing in a wide accumulator vectorises; the low byte is the 8-bit sum.
+    b.iter()
+        .fold(0u64, |acc, &x| acc.wrapping_add(u64::from(x))) as u8
 }
 
 #[cfg(test)]

@@ -298,12 +298,22 @@ impl<'a> Madt<'a> {
 
     /// The local APIC address to use: a type 5 override when present, else the header's.
     pub fn local_apic_address(&self) -> u64 {
-        self.entries()
-            .find_map(|e| match e {
-                MadtEntry::LocalApicAddressOverride(a) => Some(a),
-                _ => None,
-            })
-            .unwrap_or(u64::from(self.local_apic_address32()))
+        // Entry headers only: the walk ends where `entries()` would.
+        let b = self.sdt.bytes();
+        let mut off = ENTRIES;
+        while let (Some(t), Some(len)) = (u8_at(b, off), u8_at(b, off.saturating_add(1))) {
+            let next = off.saturating_add(usize::from(len));
+            if len == 0 || next > b.len() {
+                break;
+            }
+            if t == entry_type::LOCAL_APIC_ADDRESS_OVERRIDE {
+                if let Some(a) = u64_at(b, off.saturating_add(4)).filter(|_| len >= 12) {
+                    return a;
+                }
+            }
+            off = next;
+        }
+        u64::from(self.local_apic_address32())
     }
 
     /// Header flags (bit 0: PC-AT compatible dual 8259s present, to be masked).
