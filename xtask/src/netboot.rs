@@ -410,44 +410,10 @@ fn run_tests(kernel: &Path) -> Result {
         embedded_kernel: kernel.to_path_buf(),
         image: PathBuf::new(),
     };
-    let mut failed = 0;
-    for s in scenarios() {
-        let result = (s.run)(&a);
-        let problems = match &result {
-            Ok(o) => (s.check)(o),
-            Err(e) => vec![e.clone()],
-        };
-        let timing = result.as_ref().map_or(String::new(), |o| {
-            format!(
-                "{:.2} s, ready after {}",
-                o.elapsed.as_secs_f64(),
-                o.ready
-                    .map_or("-".into(), |d| format!("{:.2} s", d.as_secs_f64()))
-            )
-        });
-        if problems.is_empty() {
-            println!("test {} ... ok ({timing})", s.name);
-        } else {
-            failed += 1;
-            println!("test {} ... FAILED ({timing})", s.name);
-            for p in &problems {
-                println!("    {p}");
-            }
-            if let Ok(o) = &result {
-                for l in o
-                    .serial
-                    .lines()
-                    .rev()
-                    .take(15)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                {
-                    println!("    | {l}");
-                }
-            }
-        }
-    }
+    let log_dir = out_dir().join("test");
+    std::fs::create_dir_all(&log_dir).map_err(|e| e.to_string())?;
+    let (passed, failed) = crate::scenarios::run_scenarios(scenarios(), &a, &log_dir);
+    println!("netboot: {passed} passed, {failed} failed");
     if failed == 0 {
         Ok(())
     } else {

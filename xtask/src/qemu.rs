@@ -276,15 +276,21 @@ impl Qemu {
         let mut serial = String::new();
         let mut ready: Option<Duration> = None;
         let mut host = None;
-        let end = loop {
-            while let Ok((at, line)) = rx.try_recv() {
-                if self.echo {
+        let echo = self.echo;
+        // Every COM1 line: echoed if asked, kept, and the first `osp: ready` timed.
+        let absorb =
+            |at: Instant, line: &str, serial: &mut String, ready: &mut Option<Duration>| {
+                if echo {
                     print!("{line}");
                 }
                 if ready.is_none() && line.contains("osp: ready") {
-                    ready = Some(at - start);
+                    *ready = Some(at - start);
                 }
-                serial.push_str(&line);
+                serial.push_str(line);
+            };
+        let end = loop {
+            while let Ok((at, line)) = rx.try_recv() {
+                absorb(at, &line, &mut serial, &mut ready);
                 if let Some((pattern, action)) = self.on_line {
                     if host.is_none() && line.contains(pattern) {
                         let ctx = HostCtx {
@@ -315,13 +321,7 @@ impl Qemu {
         let elapsed = start.elapsed();
         let _ = reader.join();
         while let Ok((at, line)) = rx.try_recv() {
-            if self.echo {
-                print!("{line}");
-            }
-            if ready.is_none() && line.contains("osp: ready") {
-                ready = Some(at - start);
-            }
-            serial.push_str(&line);
+            absorb(at, &line, &mut serial, &mut ready);
         }
         let stderr = err_reader.join().unwrap_or_default();
         if !stderr.trim().is_empty() {

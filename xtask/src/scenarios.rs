@@ -426,6 +426,48 @@ fn host_tests() -> Result {
     Ok(())
 }
 
+/// Runs `list`, printing one line per scenario (and what went wrong, with the end of COM1 saved
+/// under `log_dir`); returns (passed, failed).
+pub(crate) fn run_scenarios(list: Vec<Scenario>, a: &Artifacts, log_dir: &Path) -> (u32, u32) {
+    let (mut passed, mut failed) = (0, 0);
+    for s in list {
+        let result = (s.run)(a);
+        let problems = match &result {
+            Ok(out) => (s.check)(out),
+            Err(e) => vec![e.clone()],
+        };
+        let timing = result.as_ref().map_or(String::new(), |o| {
+            let ready = o
+                .ready
+                .map_or("-".into(), |d| format!("{:.2} s", d.as_secs_f64()));
+            format!("{:.2} s, ready after {ready}", o.elapsed.as_secs_f64())
+        });
+        if problems.is_empty() {
+            passed += 1;
+            println!("test {} ... ok ({timing})", s.name);
+            continue;
+        }
+        failed += 1;
+        println!("test {} ... FAILED ({timing})", s.name);
+        for p in &problems {
+            println!("    {p}");
+        }
+        if let Ok(o) = &result {
+            let log = log_dir.join(format!("failed-{}.log", passed + failed));
+            let _ = std::fs::write(&log, &o.serial);
+            println!(
+                "    COM1 output saved to {}; its last lines:",
+                log.display()
+            );
+            let lines: Vec<&str> = o.serial.lines().collect();
+            for l in &lines[lines.len().saturating_sub(15)..] {
+                println!("    | {l}");
+            }
+        }
+    }
+    (passed, failed)
+}
+
 /// Runs the host tests (unless `host` is false) and every boot test.
 pub fn test_all(host: bool) -> Result {
     prereq::ensure(prereq::Need::All)?;
@@ -454,52 +496,7 @@ pub fn test_all(host: bool) -> Result {
     };
 
     println!("xtask: QEMU boot tests ({})", crate::qemu::accel_name());
-    let (mut passed, mut failed) = (0, 0);
-    for s in scenarios() {
-        let result = (s.run)(&a);
-        let problems = match &result {
-            Ok(out) => (s.check)(out),
-            Err(e) => vec![e.clone()],
-        };
-        let timing = match &result {
-            Ok(o) => format!(
-                "{:.2} s, ready after {}",
-                o.elapsed.as_secs_f64(),
-                o.ready
-                    .map_or("-".into(), |d| format!("{:.2} s", d.as_secs_f64()))
-            ),
-            Err(_) => String::new(),
-        };
-        if problems.is_empty() {
-            passed += 1;
-            println!("test {} ... ok ({timing})", s.name);
-        } else {
-            failed += 1;
-            println!("test {} ... FAILED ({timing})", s.name);
-            for p in &problems {
-                println!("    {p}");
-            }
-            if let Ok(o) = &result {
-                let log = test_dir.join(format!("failed-{}.log", passed + failed));
-                let _ = std::fs::write(&log, &o.serial);
-                println!(
-                    "    COM1 output saved to {}; its last lines:",
-                    log.display()
-                );
-                for l in o
-                    .serial
-                    .lines()
-                    .rev()
-                    .take(15)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                {
-                    println!("    | {l}");
-                }
-            }
-        }
-    }
+    let (passed, failed) = run_scenarios(scenarios(), &a, &test_dir);
     println!("qemu: {passed} passed, {failed} failed");
     if failed == 0 {
         Ok(())
