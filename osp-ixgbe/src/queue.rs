@@ -132,19 +132,18 @@ impl<'p, R: RegisterIo, A: DmaAllocator> RxQueue<'p, R, A> {
             } else {
                 true
             };
-            let old = self.slots.bufs[i];
             if ok {
                 let Some(new) = self.cache.alloc(self.pool) else {
                     self.stats.pool_empty += 1;
                     break;
                 };
-                self.slots.bufs[i] = new;
+                let old = core::mem::replace(&mut self.slots.bufs[i], new);
                 self.ring.rx_arm(i, self.pool.bus_addr(new));
                 out[n] = Some(self.pool.packet(old, len));
                 n += 1;
                 bytes += len as u64;
             } else {
-                self.ring.rx_arm(i, self.pool.bus_addr(old));
+                self.ring.rx_arm(i, self.pool.bus_addr(self.slots.bufs[i]));
             }
             i = self.slots.wrap.next(i);
             seen += 1;
@@ -234,7 +233,7 @@ impl<'p, R: RegisterIo, A: DmaAllocator> TxQueue<'p, R, A> {
             if !self.ring.tx_done(i) {
                 break;
             }
-            if let Some((pool, idx)) = self.slots.pop_oldest() {
+            if let Some((pool, idx)) = self.slots.release(i) {
                 self.cache.free(pool, idx);
             }
             n += 1;
@@ -251,8 +250,9 @@ impl<'p, R: RegisterIo, A: DmaAllocator> TxQueue<'p, R, A> {
         self.clean();
         let mut sent = 0;
         let mut bytes = 0;
+        let mut room = self.slots.free();
         for slot in pkts.iter_mut() {
-            if self.slots.free() == 0 {
+            if room == 0 {
                 break;
             }
             let Some(buf) = slot.take() else { continue };
@@ -263,10 +263,10 @@ impl<'p, R: RegisterIo, A: DmaAllocator> TxQueue<'p, R, A> {
                 continue;
             }
             let bus = buf.bus_addr();
-            // The ring has room (checked above), so `push` cannot fail.
-            if let Ok(i) = self.slots.push(buf.into_raw()) {
-                self.ring.tx_fill(i, bus, len as u16);
-            }
+            // `room` counts the free slots, so this cannot overwrite one in flight.
+            let i = self.slots.push_within_room(buf.into_raw());
+            self.ring.tx_fill(i, bus, len as u16);
+            room -= 1;
             bytes += len as u64;
             sent += 1;
         }

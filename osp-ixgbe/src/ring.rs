@@ -79,16 +79,16 @@ impl<T> TxSlots<T> {
         self.tail.wrapping_sub(self.clean) & self.wrap.mask
     }
 
-    /// Fills the tail slot; returns its index, or gives `item` back when the ring is full.
+    /// Fills the tail slot when the caller has checked there is room ([`free`](Self::free) was
+    /// non-zero and nothing was pushed since): no second check on the data path. Returns the
+    /// slot's index.
     #[inline(always)]
-    pub(crate) fn push(&mut self, item: T) -> Result<usize, T> {
-        if self.free() == 0 {
-            return Err(item);
-        }
+    pub(crate) fn push_within_room(&mut self, item: T) -> usize {
+        debug_assert!(self.free() > 0);
         let i = self.tail;
         self.slots[i] = Some(item);
         self.tail = self.wrap.next(i);
-        Ok(i)
+        i
     }
 
     /// The oldest in-flight slot's index, if any.
@@ -97,10 +97,11 @@ impl<T> TxSlots<T> {
         (self.clean != self.tail).then_some(self.clean)
     }
 
-    /// Releases the oldest in-flight slot.
+    /// Releases the oldest in-flight slot, `i`, which must be what [`oldest`](Self::oldest)
+    /// returned.
     #[inline(always)]
-    pub(crate) fn pop_oldest(&mut self) -> Option<T> {
-        let i = self.oldest()?;
+    pub(crate) fn release(&mut self, i: usize) -> Option<T> {
+        debug_assert_eq!(Some(i), self.oldest());
         self.clean = self.wrap.next(i);
         self.slots[i].take()
     }
@@ -170,13 +171,17 @@ mod tests {
             let mut n = 0u32;
             for push in ops {
                 if push {
-                    match ring.push(n) {
-                        Ok(_) => model.push_back(n),
-                        Err(x) => { prop_assert_eq!(x, n); prop_assert_eq!(model.len(), 15); }
+                    if ring.free() > 0 {
+                        let i = ring.push_within_room(n);
+                        prop_assert_eq!(i, (n as usize) % 16);
+                        model.push_back(n);
+                        n += 1;
+                    } else {
+                        prop_assert_eq!(model.len(), 15);
                     }
-                    n += 1;
                 } else {
-                    prop_assert_eq!(ring.pop_oldest(), model.pop_front());
+                    let got = ring.oldest().and_then(|i| ring.release(i));
+                    prop_assert_eq!(got, model.pop_front());
                 }
                 prop_assert_eq!(ring.in_flight(), model.len());
                 prop_assert_eq!(ring.free(), 15 - model.len());
