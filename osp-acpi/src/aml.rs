@@ -4,9 +4,11 @@
 //! `PowerResource` and `ThermalZone` bodies (tracking whether the current scope is the root,
 //! so `Scope (\) { Name (_S5, …) }` nested anywhere is found), skips `Method`, `If`/`Else`/
 //! `While`, fields and buffers by their PkgLength, and decodes `Name (_S5, Package () {…})` when it
-//! names `\_S5`. Where it meets byte code it cannot step over (module-level code), it falls back
-//! to a byte-pattern search of the rest of that enclosing object and resumes after it. Every step
-//! advances through the table and nesting is capped, so the scan always ends.
+//! names `\_S5`. Module-level code is stepped over where operand counts are known: fixed-arity
+//! opcodes, and calls of methods the table defines or declares `External` (their argument counts
+//! are collected first into a fixed, sorted table). When the walk finds nothing, a second walk
+//! searches the byte code it could not step over for the `Name (_S5, Package` pattern. Every
+//! step advances through the table and nesting is capped, so the scan always ends.
 
 use crate::bytes::{u8_at, u16_at, u32_at, u64_at};
 
