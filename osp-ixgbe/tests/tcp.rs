@@ -1,7 +1,5 @@
 //! A TCP transfer between two smoltcp interfaces on two model NICs connected by a wire.
 
-#![cfg(feature = "smoltcp")]
-
 use osp_hal::sim::{SimClock, SimMemory};
 use osp_ixgbe::sim::harness::bring_up;
 use osp_ixgbe::sim::{Fault, ModelConfig, SimNic, Wire};
