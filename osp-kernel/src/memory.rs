@@ -192,6 +192,8 @@ pub enum MmioError {
     OverlapsRam,
     /// No frames left for page tables.
     OutOfFrames,
+    /// The page tables are being changed (re-entered from the fault path).
+    Busy,
 }
 
 /// Makes `[phys, phys + len)` accessible, uncached, at the same virtual address.
@@ -206,7 +208,9 @@ pub fn map_mmio(phys: u64, len: u64, map: &MemoryMap) -> Result<NonNull<u8>, Mmi
     if map.overlaps_ram(phys, end) {
         return Err(MmioError::OverlapsRam);
     }
-    let mut guard = PAGING.lock();
+    // The kernel runs on one CPU: the lock can only be held here if a fault interrupted a
+    // mapping and the fault path (ACPI power-off) asks again. Refuse instead of deadlocking.
+    let mut guard = PAGING.try_lock().ok_or(MmioError::Busy)?;
     let paging = guard.as_mut().ok_or(MmioError::NotReady)?;
     let mut addr = phys & !(HUGE - 1);
     while addr < end {
