@@ -34,6 +34,7 @@ const TEST_FILES: &[(&str, &str)] = &[
     ("/usr/lib/ipxe/qemu/efi-e1000.rom", "ipxe-qemu"),
     ("/usr/bin/lspci", "pciutils"),
     ("/usr/bin/iasl", "acpica-tools"),
+    ("/usr/sbin/dnsmasq", "dnsmasq-base"),
 ];
 
 fn has_target() -> Option<bool> {
