@@ -124,6 +124,8 @@ pub struct Params<'a> {
     pub scratch_serial: Option<&'a str>,
     /// `osp.scratch.sectors`.
     pub scratch_sectors: u64,
+    /// `osp.console=com1|com2|0xPORT`: the UART the console moves to.
+    pub console: Option<u16>,
 }
 
 impl Default for Params<'_> {
@@ -138,6 +140,7 @@ impl Default for Params<'_> {
             ip: None,
             scratch_serial: None,
             scratch_sectors: 2048,
+            console: None,
         }
     }
 }
@@ -172,6 +175,21 @@ pub fn parse<'a>(line: &'a str, mut report: impl FnMut(Problem<'a>)) -> Params<'
                 Ok(level) => p.log_level = level,
                 Err(_) => report(Problem::BadValue(key, value)),
             },
+            "osp.console" => {
+                let base = match value {
+                    "com1" | "ttyS0" => Some(0x3F8),
+                    "com2" | "ttyS1" => Some(0x2F8),
+                    "com3" | "ttyS2" => Some(0x3E8),
+                    "com4" | "ttyS3" => Some(0x2E8),
+                    v => v
+                        .strip_prefix("0x")
+                        .and_then(|h| u16::from_str_radix(h, 16).ok()),
+                };
+                match base {
+                    Some(b) => p.console = Some(b),
+                    None => report(Problem::BadValue(key, value)),
+                }
+            }
             "osp.serve.seconds" => match value.parse() {
                 Ok(n) => p.serve_seconds = Some(n),
                 Err(_) => report(Problem::BadValue(key, value)),
@@ -293,6 +311,20 @@ mod tests {
             ]
         );
         assert_eq!(parse_ipv4("256.1.1.1"), None);
+        let mut problems = Vec::new();
+        assert_eq!(
+            parse("osp.console=com2", |e| problems.push(e)).console,
+            Some(0x2F8)
+        );
+        assert_eq!(
+            parse("osp.console=0x3e8", |e| problems.push(e)).console,
+            Some(0x3E8)
+        );
+        assert_eq!(
+            parse("osp.console=lpt1", |e| problems.push(e)).console,
+            None
+        );
+        assert_eq!(problems, [Problem::BadValue("osp.console", "lpt1")]);
         assert_eq!(parse_ipv4("1.2.3.4.5"), None);
     }
 

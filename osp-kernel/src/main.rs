@@ -82,6 +82,14 @@ extern "C" fn kmain(magic: u32, info: u32) -> ! {
         Problem::UnknownKey(k) => kprintln!("cmdline: warning: unknown parameter {k:?} ignored"),
         Problem::BadValue(k, v) => kprintln!("cmdline: warning: bad value {v:?} for {k} ignored"),
     });
+    if let Some(base) = params.console {
+        kprintln!("console: moving to the UART at {base:#x} (osp.console)");
+        serial::set_console(base);
+        kprintln!();
+        kprintln!("OSp {VERSION}");
+        kprintln!("boot: {protocol} from {loader}");
+        kprintln!("cmdline: {line:?} (from {source})");
+    }
     AFTER.store(
         match params.after {
             After::PowerOff => AFTER_POWEROFF,

@@ -9,6 +9,18 @@ use crate::arch::Ports;
 
 /// COM1's I/O base.
 pub const COM1: u16 = 0x3F8;
+/// The console's port base: COM1 until `osp.console` says otherwise.
+static CONSOLE_BASE: core::sync::atomic::AtomicU16 = core::sync::atomic::AtomicU16::new(COM1);
+
+/// Moves the console to the UART at `base` (initialising it) from now on: servers often have
+/// their BMC's serial-over-LAN port on COM2 (0x2F8), e.g. HP iLO's virtual serial port.
+pub fn set_console(base: u16) {
+    let uart = Uart::new(base);
+    uart.init();
+    let mut console = CONSOLE.lock();
+    *console = uart;
+    CONSOLE_BASE.store(base, core::sync::atomic::Ordering::SeqCst);
+}
 
 const THR: u16 = 0;
 const IER: u16 = 1;
@@ -159,7 +171,7 @@ pub fn with_log<T>(f: impl FnOnce(&str) -> T) -> T {
 /// Prints from a context that must not take locks (exceptions, panics).
 pub fn print_unlocked(args: fmt::Arguments<'_>) {
     use fmt::Write;
-    let _ = Uart::new(COM1).write_fmt(args);
+    let _ = Uart::new(CONSOLE_BASE.load(core::sync::atomic::Ordering::SeqCst)).write_fmt(args);
 }
 
 /// `print!` to COM1.

@@ -96,6 +96,7 @@ pub struct Qemu {
     boot: Boot,
     on_line: Option<(&'static str, HostAction)>,
     qmp: bool,
+    com2: bool,
     extra: Vec<String>,
     timeout: Duration,
     stop_after_ready: Option<Duration>,
@@ -138,6 +139,7 @@ impl Qemu {
             boot,
             on_line: None,
             qmp: false,
+            com2: false,
             extra: Vec::new(),
             timeout: Duration::from_secs(120),
             stop_after_ready: None,
@@ -171,6 +173,12 @@ impl Qemu {
         self
     }
 
+    /// Puts our pipe on COM2 instead of COM1 (COM1 then goes nowhere).
+    pub fn com2(mut self, on: bool) -> Self {
+        self.com2 = on;
+        self
+    }
+
     /// Gives QEMU a QMP socket for the host action.
     pub fn qmp(mut self, on: bool) -> Self {
         self.qmp = on;
@@ -193,15 +201,11 @@ impl Qemu {
         c.args(accel_args());
         c.args(["-machine", "q35", "-m"])
             .arg(self.memory_mib.to_string());
-        c.args([
-            "-display",
-            "none",
-            "-vga",
-            "none",
-            "-serial",
-            "stdio",
-            "-no-reboot",
-        ]);
+        c.args(["-display", "none", "-vga", "none", "-no-reboot"]);
+        if self.com2 {
+            c.args(["-serial", "null"]);
+        }
+        c.args(["-serial", "stdio"]);
         c.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
         let uefi = match &self.boot {
             Boot::Kernel { kernel, append } => {

@@ -318,6 +318,23 @@ fn base_scenarios() -> Vec<Scenario> {
             },
         },
         Scenario {
+            name: "osp.console=com2 moves the console to COM2 (a BMC's serial-over-LAN port)",
+            run: |a| {
+                kernel_boot(&a.kernel, Some("osp.after=poweroff osp.console=com2"))
+                    .com2(true)
+                    .run()
+            },
+            check: |o| {
+                let mut v = expect_boot(o);
+                v.extend(expect(
+                    o,
+                    &["cmdline: \"osp.after=poweroff osp.console=com2\" (from loader)"],
+                ));
+                v.extend(expect_power_off(o));
+                v
+            },
+        },
+        Scenario {
             name: "osp.after=halt stays halted",
             run: |a| {
                 kernel_boot(&a.kernel, Some("osp.after=halt"))
