@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::aml::{S5Error, SleepType, find_s5};
 use crate::diag::{Diagnostic, DiagnosticKind};
-use crate::power::{AcpiIo, PowerError};
+use crate::power::{AcpiIo, AcpiMode, PowerError};
 use crate::rsdp::{RootPointer, Rsdp, search_rsdp};
 use crate::sdt::HEADER_LEN;
 use crate::{Facs, Fadt, Hpet, Madt, Mcfg, PhysMapper, Sdt, Signature, TableError};
@@ -295,6 +295,17 @@ impl<'a, M: PhysMapper + ?Sized> Acpi<'a, M> {
         let fadt = self.fadt().ok_or(PowerError::NoFadt)?;
         let sleep = self.s5().map_err(PowerError::NoSleepType)?;
         crate::power::enter_sleep(io, &fadt, sleep)
+    }
+
+    /// Puts the platform into ACPI mode if firmware left it in legacy mode (see
+    /// [`crate::power::enable_acpi_mode`]); call once at boot, before using the fixed hardware.
+    pub fn enable_acpi_mode<I: AcpiIo + ?Sized>(
+        &self,
+        io: &mut I,
+        max_polls: u32,
+    ) -> Result<AcpiMode, PowerError> {
+        let fadt = self.fadt().ok_or(PowerError::NoFadt)?;
+        crate::power::enable_acpi_mode(io, &fadt, max_polls)
     }
 
     /// Resets through the FADT reset register (when the FADT declares it).

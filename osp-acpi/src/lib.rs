@@ -50,6 +50,6 @@ pub use madt::{
 };
 pub use mapping::{MemoryImage, PhysMapper};
 pub use mcfg::{Mcfg, McfgEntry};
-pub use power::{AcpiIo, PowerError, Width};
+pub use power::{AcpiIo, AcpiMode, PowerError, Width};
 pub use rsdp::{RootPointer, Rsdp, search_rsdp};
 pub use sdt::{HEADER_LEN, Sdt, Signature, TableError};

@@ -14,6 +14,8 @@ pub const PM1_SLP_TYP_SHIFT: u32 = 10;
 pub const PM1_SLP_TYP_MASK: u32 = 0x7 << PM1_SLP_TYP_SHIFT;
 /// PM1 control: `SLP_EN` (bit 13).
 pub const PM1_SLP_EN: u32 = 1 << 13;
+/// PM1 control: `SCI_EN` (bit 0): set while the platform is in ACPI mode (ACPI 6.5 §4.8.3.2.1).
+pub const PM1_SCI_EN: u32 = 1;
 /// PM1 status: `WAK_STS` (bit 15), write 1 to clear.
 pub const PM1_WAK_STS: u32 = 1 << 15;
 /// Sleep control register (hardware-reduced): `SLP_TYP` at bits 4:2.
@@ -77,6 +79,11 @@ pub enum PowerError {
         /// Its address.
         address: u64,
     },
+    /// `ACPI_ENABLE` was written to `SMI_CMD` but `SCI_EN` never came on.
+    AcpiModeTimeout {
+        /// How many times PM1a control was read.
+        polls: u32,
+    },
 }
 
 impl fmt::Display for PowerError {
@@ -88,6 +95,9 @@ impl fmt::Display for PowerError {
             Self::ResetUnsupported => write!(f, "FADT has no supported reset register"),
             Self::UnsupportedRegister { space, address } => {
                 write!(f, "cannot access register {address:#x} in {space:?}")
+            }
+            Self::AcpiModeTimeout { polls } => {
+                write!(f, "SCI_EN still clear after ACPI_ENABLE and {polls} polls")
             }
         }
     }
@@ -177,6 +187,64 @@ pub fn write_register<I: AcpiIo + ?Sized>(
         AddressSpace::Other(_) => return Err(unsupported(g)),
     }
     Ok(())
+}
+
+/// How [`enable_acpi_mode`] found or left the platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AcpiMode {
+    /// `SCI_EN` was already set (firmware or a previous OS enabled ACPI mode).
+    AlreadyEnabled,
+    /// `ACPI_ENABLE` was written to `SMI_CMD`; `SCI_EN` came on after this many polls.
+    Enabled {
+        /// PM1a control reads until `SCI_EN` was seen.
+        polls: u32,
+    },
+    /// Hardware-reduced ACPI: there is no legacy mode to leave.
+    HardwareReduced,
+    /// No `SMI_CMD` port or `ACPI_ENABLE` value: the platform is always in ACPI mode.
+    AlwaysAcpi,
+}
+
+/// Takes the platform from legacy (SMM-owned) mode into ACPI mode, as an OS does before it uses
+/// the fixed hardware (ACPI 6.5 §4.8.2.5 and §16.3.1): when `SCI_EN` is clear and the FADT gives
+/// `SMI_CMD` and `ACPI_ENABLE`, write the latter to the former, then poll PM1a control until
+/// `SCI_EN` is set, at most `max_polls` times (the firmware's SMI handler may take a while; a
+/// port read is about a microsecond, so 3 000 000 polls bound the wait to a few seconds). On
+/// many machines PM1 control writes, such as entering S5, are ignored in legacy mode.
+pub fn enable_acpi_mode<I: AcpiIo + ?Sized>(
+    io: &mut I,
+    fadt: &Fadt<'_>,
+    max_polls: u32,
+) -> Result<AcpiMode, PowerError> {
+    if fadt.hw_reduced() {
+        return Ok(AcpiMode::HardwareReduced);
+    }
+    let pm1a = fadt
+        .block(Block::Pm1aControl)
+        .ok_or(PowerError::NoControlRegister)?;
+    let sci_en = |io: &mut I| -> Result<bool, PowerError> {
+        Ok(read_register(io, &pm1a)? as u32 & PM1_SCI_EN != 0)
+    };
+    if sci_en(io)? {
+        return Ok(AcpiMode::AlreadyEnabled);
+    }
+    let smi = fadt.smi_cmd().filter(|&p| p != 0);
+    let value = fadt.acpi_enable().filter(|&v| v != 0);
+    let (Some(smi), Some(value)) = (smi, value) else {
+        return Ok(AcpiMode::AlwaysAcpi);
+    };
+    let port = u16::try_from(smi).map_err(|_| PowerError::UnsupportedRegister {
+        space: AddressSpace::SystemIo,
+        address: u64::from(smi),
+    })?;
+    io.write8(port, value);
+    for polls in 1..=max_polls {
+        if sci_en(io)? {
+            return Ok(AcpiMode::Enabled { polls });
+        }
+    }
+    Err(PowerError::AcpiModeTimeout { polls: max_polls })
 }
 
 /// Enters the sleep state `sleep` (S5 with `\_S5`'s values): ACPICA's sequence.

@@ -65,6 +65,7 @@ struct FadtSpec {
     reset: [u8; 12],
     reset_value: u8,
     sleep_control: [u8; 12],
+    acpi_enable: u8,
 }
 
 impl Default for FadtSpec {
@@ -79,6 +80,7 @@ impl Default for FadtSpec {
             reset: gas(1, 8, 0xcf9),
             reset_value: 6,
             sleep_control: [0; 12],
+            acpi_enable: 0,
         }
     }
 }
@@ -89,6 +91,7 @@ fn fadt(s: &FadtSpec) -> Vec<u8> {
     put(40, &s.dsdt.to_le_bytes());
     put(46, &9u16.to_le_bytes());
     put(48, &0xb2u32.to_le_bytes());
+    put(52, &[s.acpi_enable]);
     put(56, &0x400u32.to_le_bytes());
     put(64, &0x404u32.to_le_bytes());
     put(68, &s.pm1b_cnt.to_le_bytes());
@@ -564,6 +567,113 @@ fn power_off_through_pm1a_and_pm1b() {
             );
         },
     );
+}
+
+/// PM1a control whose SCI_EN (bit 0) comes on `after` polls once ACPI_ENABLE reaches SMI_CMD
+/// (never, with `None`); records port writes.
+struct Smm {
+    after: Option<u32>,
+    enabled: bool,
+    polls_since: u32,
+    writes: Vec<(u16, u8)>,
+}
+
+impl Smm {
+    fn new(after: Option<u32>) -> Self {
+        Self {
+            after,
+            enabled: false,
+            polls_since: 0,
+            writes: Vec::new(),
+        }
+    }
+}
+
+impl osp_hal::PortIo for Smm {
+    fn read8(&mut self, _: u16) -> u8 {
+        0
+    }
+    fn read16(&mut self, p: u16) -> u16 {
+        assert_eq!(p, 0x404, "only PM1a control is read");
+        if self.enabled {
+            self.polls_since += 1;
+        }
+        u16::from(
+            self.after
+                .is_some_and(|n| self.enabled && self.polls_since > n),
+        )
+    }
+    fn read32(&mut self, _: u16) -> u32 {
+        0
+    }
+    fn write8(&mut self, p: u16, v: u8) {
+        self.writes.push((p, v));
+        self.enabled = true;
+    }
+    fn write16(&mut self, _: u16, _: u16) {}
+    fn write32(&mut self, _: u16, _: u32) {}
+}
+
+impl AcpiIo for Smm {
+    fn read_memory(&mut self, _: u64, _: Width) -> u64 {
+        0
+    }
+    fn write_memory(&mut self, _: u64, _: Width, _: u64) {}
+}
+
+#[test]
+fn acpi_mode_is_enabled_through_smi_cmd_with_a_bounded_wait() {
+    use osp_acpi::{AcpiMode, PowerError};
+    let spec = FadtSpec {
+        acpi_enable: 0xa0,
+        ..FadtSpec::default()
+    };
+    // Legacy mode: ACPI_ENABLE goes to SMI_CMD (0xb2), SCI_EN appears on the 4th poll.
+    machine(&spec, (5, 0), |acpi| {
+        let mut io = Smm::new(Some(3));
+        assert_eq!(
+            acpi.enable_acpi_mode(&mut io, 100),
+            Ok(AcpiMode::Enabled { polls: 4 })
+        );
+        assert_eq!(io.writes, [(0xb2, 0xa0)]);
+    });
+    // SMM never answers: a typed timeout after exactly the bound, not a hang.
+    machine(&spec, (5, 0), |acpi| {
+        let mut io = Smm::new(None);
+        assert_eq!(
+            acpi.enable_acpi_mode(&mut io, 50),
+            Err(PowerError::AcpiModeTimeout { polls: 50 })
+        );
+        assert_eq!(io.polls_since, 50);
+    });
+    // Already in ACPI mode (the Recorder reads SCI_EN set): nothing written.
+    machine(&spec, (5, 0), |acpi| {
+        let mut io = Recorder::default();
+        assert_eq!(
+            acpi.enable_acpi_mode(&mut io, 50),
+            Ok(AcpiMode::AlreadyEnabled)
+        );
+        assert!(io.log.iter().all(|(op, _, _)| !op.starts_with("out")));
+    });
+    // No ACPI_ENABLE value: the platform is always in ACPI mode.
+    machine(&FadtSpec::default(), (5, 0), |acpi| {
+        let mut io = Smm::new(None);
+        assert_eq!(acpi.enable_acpi_mode(&mut io, 50), Ok(AcpiMode::AlwaysAcpi));
+        assert!(io.writes.is_empty());
+    });
+    // Hardware-reduced: no legacy mode at all.
+    let hw = FadtSpec {
+        flags: 1 << 20,
+        acpi_enable: 0xa0,
+        ..FadtSpec::default()
+    };
+    machine(&hw, (5, 0), |acpi| {
+        let mut io = Smm::new(None);
+        assert_eq!(
+            acpi.enable_acpi_mode(&mut io, 50),
+            Ok(AcpiMode::HardwareReduced)
+        );
+    });
 }
 
 #[test]

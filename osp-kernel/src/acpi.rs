@@ -113,6 +113,12 @@ pub fn init(
     });
     let acpi = acpi.as_ref()?;
     print(acpi);
+    // Legacy (SMM-owned) mode ignores PM1 writes on many machines: take ACPI mode now, as an
+    // OS does at boot. About a microsecond per poll: a few seconds at most.
+    match acpi.enable_acpi_mode(&mut KernelAcpiIo, 3_000_000) {
+        Ok(mode) => kprintln!("acpi: ACPI mode: {mode:?}"),
+        Err(e) => kprintln!("acpi: ACPI mode: {e}"),
+    }
     Some(acpi)
 }
 

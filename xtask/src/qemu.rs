@@ -97,6 +97,7 @@ pub struct Qemu {
     on_line: Option<(&'static str, HostAction)>,
     qmp: bool,
     com2: bool,
+    machine: &'static str,
     extra: Vec<String>,
     timeout: Duration,
     stop_after_ready: Option<Duration>,
@@ -140,6 +141,7 @@ impl Qemu {
             on_line: None,
             qmp: false,
             com2: false,
+            machine: "q35",
             extra: Vec::new(),
             timeout: Duration::from_secs(120),
             stop_after_ready: None,
@@ -173,6 +175,12 @@ impl Qemu {
         self
     }
 
+    /// The QEMU machine type (default `q35`; `pc` is the older i440FX/PIIX4 chipset).
+    pub fn machine(mut self, machine: &'static str) -> Self {
+        self.machine = machine;
+        self
+    }
+
     /// Puts our pipe on COM2 instead of COM1 (COM1 then goes nowhere).
     pub fn com2(mut self, on: bool) -> Self {
         self.com2 = on;
@@ -199,7 +207,7 @@ impl Qemu {
     fn command(&self) -> Result<Command> {
         let mut c = Command::new("qemu-system-x86_64");
         c.args(accel_args());
-        c.args(["-machine", "q35", "-m"])
+        c.args(["-machine", self.machine, "-m"])
             .arg(self.memory_mib.to_string());
         c.args(["-display", "none", "-vga", "none", "-no-reboot"]);
         if self.com2 {

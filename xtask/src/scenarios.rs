@@ -111,6 +111,7 @@ fn base_scenarios() -> Vec<Scenario> {
                         "acpi: MADT: override bus 0 IRQ 0 -> GSI 2",
                         "acpi: MCFG: ECAM at 0xb0000000, segment 0, buses 0-255",
                         "acpi: _S5: SLP_TYPa=0",
+                        "acpi: ACPI mode: Enabled { polls:",
                         "pci: ECAM at 0xb0000000",
                         "pci: 00:1f.2 SATA controller [0106]: Device [8086:2922] (rev 02)",
                     ],
@@ -314,6 +315,37 @@ fn base_scenarios() -> Vec<Scenario> {
                     ],
                 );
                 v.extend(expect_power_off(o));
+                v
+            },
+        },
+        Scenario {
+            name: "i440FX/PIIX4 machine: PCI over port I/O (no MCFG), IDE only, ACPI S5 power-off",
+            run: |a| {
+                kernel_boot(&a.kernel, Some("osp.after=poweroff"))
+                    .machine("pc")
+                    .run()
+            },
+            check: |o| {
+                let mut v = expect_boot(o);
+                v.extend(expect(
+                    o,
+                    &[
+                        "pci: port I/O configuration mechanism (0xCF8/0xCFC)",
+                        "pci: 00:00.0 Host bridge [0600]: Device [8086:1237] (rev 02)",
+                        "pci: 00:01.1 IDE interface [0101]",
+                        "acpi: ACPI mode: Enabled { polls:",
+                    ],
+                ));
+                if o.serial.contains("acpi: MCFG") || o.serial.contains("ahci: ") {
+                    v.push("an i440FX has neither MCFG nor AHCI".into());
+                }
+                v.extend(expect_power_off(o));
+                if o.end != End::Exited(0) {
+                    v.push(format!(
+                        "expected ACPI S5 power-off (QEMU status 0), got {}",
+                        o.end
+                    ));
+                }
                 v
             },
         },
