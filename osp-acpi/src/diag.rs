@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::{Signature, TableError};
+use crate::{Block, Signature, TableError};
 
 /// One oddity found in the firmware's tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,18 +17,23 @@ pub struct Diagnostic {
 /// Which FADT address field a [`DiagnosticKind::AddressMismatch`] concerns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[allow(missing_docs)]
 pub enum FadtField {
+    /// `FIRMWARE_CTRL` / `X_FIRMWARE_CTRL` (the FACS).
     Facs,
+    /// `DSDT` / `X_DSDT`.
     Dsdt,
-    Pm1aEvent,
-    Pm1bEvent,
-    Pm1aControl,
-    Pm1bControl,
-    Pm2Control,
-    PmTimer,
-    Gpe0,
-    Gpe1,
+    /// One of the fixed-hardware register blocks.
+    Block(Block),
+}
+
+impl fmt::Display for FadtField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Facs => f.write_str("Facs"),
+            Self::Dsdt => f.write_str("Dsdt"),
+            Self::Block(b) => write!(f, "{b:?}"),
+        }
+    }
 }
 
 /// The kinds of [`Diagnostic`].
@@ -177,7 +182,7 @@ impl fmt::Display for Diagnostic {
             } => {
                 write!(
                     f,
-                    "32/64-bit {field:?} address mismatch: {legacy:#x} / {extended:#x}"
+                    "32/64-bit {field} address mismatch: {legacy:#x} / {extended:#x}"
                 )
             }
             DiagnosticKind::RevisionLengthMismatch { revision, length } => {

@@ -24,14 +24,7 @@ impl<'a> Facs<'a> {
                 found,
             });
         }
-        let length = u32_at(bytes, 4).unwrap_or(0);
-        if (length as usize) < FACS_MIN_LEN {
-            return Err(TableError::TooShort { length });
-        }
-        let bytes = bytes.get(..length as usize).ok_or(TableError::Truncated {
-            length,
-            available: bytes.len(),
-        })?;
+        let bytes = crate::sdt::cut_to_length(bytes, FACS_MIN_LEN)?;
         Ok(Self { bytes, phys })
     }
 

@@ -82,19 +82,6 @@ impl Block {
             Self::Gpe1 => (84, 93, 232),
         }
     }
-
-    fn field(self) -> FadtField {
-        match self {
-            Self::Pm1aEvent => FadtField::Pm1aEvent,
-            Self::Pm1bEvent => FadtField::Pm1bEvent,
-            Self::Pm1aControl => FadtField::Pm1aControl,
-            Self::Pm1bControl => FadtField::Pm1bControl,
-            Self::Pm2Control => FadtField::Pm2Control,
-            Self::PmTimer => FadtField::PmTimer,
-            Self::Gpe0 => FadtField::Gpe0,
-            Self::Gpe1 => FadtField::Gpe1,
-        }
-    }
 }
 
 /// A FADT view.
@@ -287,7 +274,7 @@ impl<'a> Fadt<'a> {
         ];
         let blocks = Block::ALL.map(|b| {
             (
-                b.field(),
+                FadtField::Block(b),
                 self.legacy_block(b).map(|(a, _)| a),
                 self.x_block(b).map(|g| g.address),
             )

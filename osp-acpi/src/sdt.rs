@@ -147,17 +147,7 @@ pub struct Sdt<'a> {
 impl<'a> Sdt<'a> {
     /// Checks `bytes` as a table found at physical address `phys` (0 when unknown).
     pub fn new(bytes: &'a [u8], phys: u64) -> Result<Self, TableError> {
-        let length = u32_at(bytes, 4).ok_or(TableError::Truncated {
-            length: HEADER_LEN as u32,
-            available: bytes.len(),
-        })?;
-        if (length as usize) < HEADER_LEN {
-            return Err(TableError::TooShort { length });
-        }
-        let bytes = bytes.get(..length as usize).ok_or(TableError::Truncated {
-            length,
-            available: bytes.len(),
-        })?;
+        let bytes = cut_to_length(bytes, HEADER_LEN)?;
         Ok(Self { bytes, phys })
     }
 
@@ -246,6 +236,22 @@ impl fmt::Debug for Sdt<'_> {
             .field("phys", &format_args!("{:#x}", self.phys))
             .finish()
     }
+}
+
+/// `bytes` cut to the length in its offset-4 field (every SDT, and the FACS, keeps it there),
+/// which must be at least `min` and within `bytes`.
+pub(crate) fn cut_to_length(bytes: &[u8], min: usize) -> Result<&[u8], TableError> {
+    let length = u32_at(bytes, 4).ok_or(TableError::Truncated {
+        length: min as u32,
+        available: bytes.len(),
+    })?;
+    if (length as usize) < min {
+        return Err(TableError::TooShort { length });
+    }
+    bytes.get(..length as usize).ok_or(TableError::Truncated {
+        length,
+        available: bytes.len(),
+    })
 }
 
 #[cfg(test)]
