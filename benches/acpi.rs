@@ -258,47 +258,30 @@ fn bench(c: &mut Criterion) {
         }
     }
 
-    let mut g = c.benchmark_group("acpi_kernel_needs_all_machines");
-    g.bench_function("osp-acpi", |b| {
-        b.iter(|| {
-            machines
-                .iter()
-                .zip(&images)
-                .map(|(m, r)| osp(m, black_box(r)))
-                .sum::<u64>()
-        })
-    });
-    g.bench_function("acpi-5.2", |b| {
-        b.iter(|| {
-            machines
-                .iter()
-                .zip(&images)
-                .map(|(m, r)| acpi_crate(m, black_box(r)))
-                .sum::<u64>()
-        })
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("acpi_tables_only_all_machines");
-    g.bench_function("osp-acpi", |b| {
-        b.iter(|| {
-            machines
-                .iter()
-                .zip(&images)
-                .map(|(m, r)| osp_tables(m, black_box(r)))
-                .sum::<u64>()
-        })
-    });
-    g.bench_function("acpi-5.2", |b| {
-        b.iter(|| {
-            machines
-                .iter()
-                .zip(&images)
-                .map(|(m, r)| acpi_crate_tables(m, black_box(r)))
-                .sum::<u64>()
-        })
-    });
-    g.finish();
+    type Pass = fn(&Machine, &[(u64, &[u8])]) -> u64;
+    let groups: [(&str, Pass, Pass); 2] = [
+        ("acpi_kernel_needs_all_machines", osp, acpi_crate),
+        (
+            "acpi_tables_only_all_machines",
+            osp_tables,
+            acpi_crate_tables,
+        ),
+    ];
+    for (group, ours, theirs) in groups {
+        let mut g = c.benchmark_group(group);
+        for (name, pass) in [("osp-acpi", ours), ("acpi-5.2", theirs)] {
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    machines
+                        .iter()
+                        .zip(&images)
+                        .map(|(m, r)| pass(m, black_box(r)))
+                        .sum::<u64>()
+                })
+            });
+        }
+        g.finish();
+    }
 }
 
 criterion_group!(benches, bench);
